@@ -1,0 +1,31 @@
+"""Writing outputs safely: never half-written, never overwriting without being asked."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from dtors_nlp.errors import OutputError
+
+
+def write_atomically(path: Path, content: str | bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def refuse_overwrite(path: Path, force: bool) -> None:
+    """Raise OutputError if ``path`` exists and ``force`` is not set."""
+    if path.exists() and not force:
+        raise OutputError("already exists (use --force to overwrite)", path)
