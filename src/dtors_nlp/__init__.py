@@ -6,7 +6,6 @@ The public API. Names are imported on first use so that ``import dtors_nlp`` sta
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -44,23 +43,3 @@ def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module 'dtors_nlp' has no attribute {name!r}")
     return getattr(import_module(_EXPORTS[name]), name)
-
-
-if TYPE_CHECKING:
-    from dtors_nlp.codebook import Code, Codebook, Dimension, load_codebook
-    from dtors_nlp.coded import CodedPassage, load_coded
-    from dtors_nlp.embed import Embedder
-    from dtors_nlp.errors import (
-        CodebookError,
-        DtorsError,
-        ModelError,
-        OutputError,
-        RefiError,
-        TrainingDataError,
-        TranscriptError,
-        UnsafeFileError,
-    )
-    from dtors_nlp.model import CodeSuggester, Suggestion
-    from dtors_nlp.persist import load_model
-    from dtors_nlp.transcripts import load_transcript, load_transcripts
-    from dtors_nlp.transcripts.spans import Passage, Sentence, Transcript, Turn

