@@ -97,7 +97,7 @@ def make_guid(*parts: str) -> str:
 def xml_bytes(root: Element) -> bytes:
     """A root element (with its ``xmlns`` attribute) as an indented UTF-8 document."""
     indent(root)
-    return tostring(root, encoding="utf-8", xml_declaration=True)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8")
 
 
 def _code_element(

@@ -1,0 +1,436 @@
+"""REFI-QDA projects (``.qdpx``): read coded projects for training, write drafts for coders.
+
+Reading keeps what training needs: text sources with their plain text, the codes (nested, with
+their paths), the users, and the coded selections with code-point offsets into the plain text.
+Line endings are normalised to ``\\n`` before offsets count. A source whose plain text is
+missing or a placeholder (NVivo writes a 1-byte ``.txt`` next to the ``.docx``) is read from
+its ``.docx``; offsets then refer to that text (paragraphs joined by ``\\n``).
+
+Writing turns a batch of suggestions into a draft: every transcript a ``TextSource``, every
+suggestion a ``PlainTextSelection`` coded by a ``User`` named for the model (always starting
+with ``dtors-nlp``), with confidence, band and the closest exemplar in its ``Description``.
+Project sets cannot hold selections, so each suggestion also gets a ``Note`` (a memo with the
+same text) and the sets ``likely`` and ``review`` list those notes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+from xml.etree.ElementTree import Element, SubElement
+
+from dtors_nlp import __version__
+from dtors_nlp.codebook import Codebook
+from dtors_nlp.errors import OutputError, RefiError
+from dtors_nlp.files import write_atomically
+from dtors_nlp.refi.codebook import (
+    code_guid,
+    codebook_set,
+    codebook_to_xml,
+    make_guid,
+    xml_bytes,
+)
+from dtors_nlp.refi.safe import (
+    PROJECT_NS,
+    Archive,
+    normalise_guid,
+    open_archive,
+    read_project_xml,
+)
+
+if TYPE_CHECKING:
+    from dtors_nlp.transcripts.spans import Transcript
+
+MODEL_USER_PREFIX = "dtors-nlp"
+BANDS = {
+    "likely": "Suggestions above the code's auto-accept threshold.",
+    "review": "Suggestions worth a coder's look.",
+}
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that the same draft gives the same bytes
+
+
+@dataclass(frozen=True)
+class User:
+    guid: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ProjectCode:
+    """A code of the project's codebook; ``path`` runs from the top-level code down to it."""
+
+    guid: str
+    path: tuple[str, ...]
+    codable: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.path[-1]
+
+    @property
+    def qualified(self) -> str:
+        """The path as ``parent/child``: ``barrier/engagement`` for our own codebook."""
+        return "/".join(self.path)
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A code applied to a selection, by a user (GUIDs; ``user`` is empty when unknown)."""
+
+    code: str
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A coded stretch of a source: ``text == source.text[start:end]`` (code points)."""
+
+    guid: str
+    start: int
+    end: int
+    text: str
+    codings: tuple[Coding, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    guid: str
+    name: str
+    text: str
+    selections: tuple[Selection, ...] = ()
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    sources: tuple[Source, ...]
+    codes: dict[str, ProjectCode] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    origin: str = ""
+
+
+class CodedSelection(NamedTuple):
+    """A selection as a training passage: its codes (as paths) and who coded it."""
+
+    source: str
+    text: str
+    codes: frozenset[str]
+    coder: str
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def read_qdpx(path: str | PathLike[str]) -> Project:
+    """Read a ``.qdpx`` project: users, codes, text sources and their coded selections."""
+    with open_archive(path) as archive:
+        root = read_project_xml(archive)
+        users = {
+            normalise_guid(user.get("guid", "")): User(
+                normalise_guid(user.get("guid", "")), user.get("name", "")
+            )
+            for user in _find(root, "Users", "User")
+        }
+        codes = {code.guid: code for code in _read_codes(_find(root, "CodeBook", "Codes", "Code"))}
+        sources = tuple(
+            _read_source(element, archive, codes)
+            for element in _find(root, "Sources", "TextSource")
+        )
+    return Project(root.get("name", ""), sources, codes, users, root.get("origin", ""))
+
+
+def coded_selections(
+    project: Project, exclude_user_prefix: str = MODEL_USER_PREFIX
+) -> Iterator[CodedSelection]:
+    """Each coded selection as a training passage, leaving out unconfirmed model suggestions.
+
+    Users whose name starts with ``exclude_user_prefix`` are models. A selection counts once a
+    human coder has put a code on it; then all its codings count, the model's included (the
+    coder saw them and left them in place). Selections coded only by a model are left out.
+    """
+    prefix = exclude_user_prefix.lower()
+    models = {guid for guid, user in project.users.items() if user.name.lower().startswith(prefix)}
+    for source in project.sources:
+        for selection in source.selections:
+            humans = sorted({coding.user for coding in selection.codings} - models)
+            if not humans or not selection.text.strip():
+                continue
+            coder = ", ".join(_user_name(project, guid) for guid in humans)
+            codes = frozenset(project.codes[coding.code].qualified for coding in selection.codings)
+            yield CodedSelection(source.name, selection.text, codes, coder)
+
+
+def _user_name(project: Project, guid: str) -> str:
+    user = project.users.get(guid)
+    return user.name if user else ""
+
+
+def _read_codes(elements: list[Element], parent: tuple[str, ...] = ()) -> Iterator[ProjectCode]:
+    for element in elements:
+        path = (*parent, element.get("name", ""))
+        codable = element.get("isCodable", "true").strip().lower() in {"true", "1"}
+        yield ProjectCode(normalise_guid(element.get("guid", "")), path, codable)
+        yield from _read_codes(_children(element, "Code"), path)
+
+
+def _read_source(element: Element, archive: Archive, codes: Mapping[str, ProjectCode]) -> Source:
+    reference = element.get("plainTextPath") or ""
+    name = element.get("name") or reference.rpartition("/")[2] or element.get("guid", "")
+    label = f"{archive.label}: source {name!r}"
+    text = _source_text(element, archive, label)
+    selections = tuple(
+        _read_selection(selection, text, codes, label)
+        for selection in _children(element, "PlainTextSelection")
+    )
+    return Source(normalise_guid(element.get("guid", "")), name, text, selections)
+
+
+def _source_text(element: Element, archive: Archive, label: str) -> str:
+    """The plain text, from ``PlainTextContent``, the ``.txt`` or, for placeholders, the .docx."""
+    content = _children(element, "PlainTextContent")
+    text = (
+        (content[0].text or "") if content else _member_text(element.get("plainTextPath"), archive)
+    )
+    rich = _member_name(element.get("richTextPath"))
+    if (text is None or not text.strip()) and rich and rich.lower().endswith(".docx"):
+        text = _docx_text(archive.read(rich), label) if rich in archive.names else text
+    if text is None:
+        raise RefiError("its plain text is missing from the archive", label)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _member_text(reference: str | None, archive: Archive) -> str | None:
+    name = _member_name(reference)
+    if name is None or name not in archive.names:
+        return None
+    try:
+        return archive.read(name).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RefiError(f"{name} is not UTF-8 (byte {error.start})", archive.label) from None
+
+
+def _member_name(reference: str | None) -> str | None:
+    """The archive member of ``internal://x.txt`` or of a relative path (``sources/x.txt``)."""
+    if not reference:
+        return None
+    if reference.startswith("internal://"):
+        return f"sources/{reference.removeprefix('internal://')}"
+    return None if "://" in reference else f"sources/{reference.lstrip('/')}"
+
+
+def _docx_text(data: bytes, label: str) -> str:
+    import docx
+
+    with open_archive(data, f"{label} (.docx)"):  # the same zip bomb checks, before python-docx
+        pass
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as error:  # python-docx raises many kinds for a broken file
+        raise RefiError(f"unreadable .docx ({type(error).__name__})", label) from None
+    return "\n".join(paragraph.text for paragraph in document.paragraphs)
+
+
+def _read_selection(
+    element: Element, text: str, codes: Mapping[str, ProjectCode], label: str
+) -> Selection:
+    guid = normalise_guid(element.get("guid", ""))
+    try:
+        start, end = int(element.get("startPosition", "")), int(element.get("endPosition", ""))
+    except ValueError:
+        raise RefiError(f"selection {guid} has no whole-number positions", label) from None
+    if not 0 <= start <= end <= len(text):
+        raise RefiError(f"selection {guid} ({start}-{end}) lies outside the text", label)
+    user = normalise_guid(element.get("creatingUser", ""))
+    codings = []
+    for coding in _children(element, "Coding"):
+        refs = _children(coding, "CodeRef")
+        code = normalise_guid(refs[0].get("targetGUID", "")) if refs else ""
+        if code not in codes:
+            raise RefiError(f"selection {guid} is coded with an unknown code {code!r}", label)
+        codings.append(Coding(code, normalise_guid(coding.get("creatingUser", "")) or user))
+    description = _children(element, "Description")
+    return Selection(
+        guid,
+        start,
+        end,
+        text[start:end],
+        tuple(codings),
+        (description[0].text or "") if description else "",
+    )
+
+
+def _find(element: Element, *path: str) -> list[Element]:
+    """Descendants along ``path``, each step the name of a child element."""
+    found = [element]
+    for name in path:
+        found = [child for parent in found for child in _children(parent, name)]
+    return found
+
+
+def _children(element: Element, name: str) -> list[Element]:
+    return [child for child in element if child.tag == f"{{{PROJECT_NS}}}{name}"]
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_qdpx(
+    path: str | PathLike[str],
+    transcripts: Iterable[Transcript],
+    suggestions: Iterable[Mapping],
+    codebook: Codebook,
+    model_name: str,
+) -> None:
+    """Write a draft project of the transcripts, coded with the suggestions, atomically.
+
+    ``suggestions`` are dicts as in ``suggestions.jsonl``: ``transcript`` (a ``Transcript.id``),
+    ``start``, ``end``, ``code`` (``dimension/code``), ``confidence``, ``band``, ``exemplars``.
+    """
+    path = Path(path)
+    transcripts = list(transcripts)
+    by_transcript = _group_suggestions(suggestions, {t.id for t in transcripts}, path)
+    user = _model_user(model_name)
+    root = Element("Project", xmlns=PROJECT_NS, name=path.stem)
+    root.set("origin", f"dtors-nlp {__version__}")
+    root.set("creatingUserGUID", user.guid)
+    SubElement(SubElement(root, "Users"), "User", guid=user.guid, name=user.name)
+    root.append(codebook_to_xml(codebook, in_project=True))
+    sources = SubElement(root, "Sources")
+    notes = Element("Notes")
+    band_members: dict[str, list[str]] = defaultdict(list)
+    files = {}
+    for transcript in transcripts:
+        source = _source_element(sources, transcript, user)
+        files[f"sources/{source.get('guid')}.txt"] = transcript.text.encode("utf-8")
+        for suggestion in by_transcript[transcript.id]:
+            _check_suggestion(suggestion, transcript, codebook, path)
+            note = _suggestion_elements(source, notes, suggestion, transcript, codebook, user)
+            if suggestion.get("band"):
+                band_members[suggestion["band"]].append(note)
+    if len(notes):
+        root.append(notes)
+    sets = SubElement(root, "Sets")
+    sets.append(codebook_set(codebook, in_project=True))
+    for band in sorted(band_members, key=lambda band: (band not in BANDS, band)):
+        _band_set(sets, band, band_members[band])
+    files = {"project.qde": xml_bytes(root), **files}
+    write_atomically(path, _zip_bytes(files))
+
+
+def _model_user(model_name: str) -> User:
+    name = model_name if model_name.startswith(MODEL_USER_PREFIX) else f"dtors-nlp {model_name}"
+    return User(make_guid("user", name), _xml_text(name))
+
+
+def _group_suggestions(
+    suggestions: Iterable[Mapping], transcript_ids: set[str], path: Path
+) -> dict[str, list[Mapping]]:
+    """Suggestions per transcript, in text order; OutputError for unknown transcripts, twins."""
+    grouped: dict[str, list[Mapping]] = defaultdict(list)
+    for suggestion in suggestions:
+        if suggestion["transcript"] not in transcript_ids:
+            raise OutputError(
+                f"suggestion for unknown transcript {suggestion['transcript']!r}", path
+            )
+        grouped[suggestion["transcript"]].append(suggestion)
+    for transcript, group in grouped.items():
+        group.sort(key=_position)
+        for first, second in zip(group, group[1:]):
+            if _position(first) == _position(second):
+                where = "{2} at {0}-{1}".format(*_position(first))
+                raise OutputError(f"suggestion {where} of {transcript!r} appears twice", path)
+    return grouped
+
+
+def _position(suggestion: Mapping) -> tuple[int, int, str]:
+    return suggestion["start"], suggestion["end"], suggestion["code"]
+
+
+def _check_suggestion(
+    suggestion: Mapping, transcript: Transcript, codebook: Codebook, path: Path
+) -> None:
+    where = f"suggestion {suggestion['code']} at {suggestion['start']}-{suggestion['end']}"
+    if suggestion["code"] not in codebook.codes:
+        raise OutputError(f"{where}: code not in codebook {codebook.name!r}", path)
+    if not 0 <= suggestion["start"] <= suggestion["end"] <= len(transcript.text):
+        raise OutputError(f"{where}: outside transcript {transcript.id!r}", path)
+
+
+def _source_element(sources: Element, transcript: Transcript, user: User) -> Element:
+    guid = make_guid("source", transcript.id)
+    source = SubElement(sources, "TextSource", guid=guid, name=_xml_text(transcript.id))
+    source.set("plainTextPath", f"internal://{guid}.txt")
+    source.set("creatingUser", user.guid)
+    SubElement(source, "Description").text = _xml_text(f"Transcript read from {transcript.source}")
+    return source
+
+
+def _suggestion_elements(
+    source: Element,
+    notes: Element,
+    suggestion: Mapping,
+    transcript: Transcript,
+    codebook: Codebook,
+    user: User,
+) -> str:
+    """Add the selection (with its coding) and its note; return the note's GUID."""
+    code, start, end = suggestion["code"], suggestion["start"], suggestion["end"]
+    guid = make_guid("selection", transcript.id, str(start), str(end), code)
+    description = _describe(suggestion, user.name)
+    title = f"{code} ({float(suggestion['confidence']):.2f})"
+    selection = SubElement(source, "PlainTextSelection", guid=guid, name=title)
+    selection.set("startPosition", str(start))
+    selection.set("endPosition", str(end))
+    selection.set("creatingUser", user.guid)
+    SubElement(selection, "Description").text = description
+    coding = SubElement(selection, "Coding", guid=make_guid("coding", guid), creatingUser=user.guid)
+    SubElement(coding, "CodeRef", targetGUID=code_guid(codebook, code))
+    note_guid = make_guid("note", guid)
+    SubElement(selection, "NoteRef", targetGUID=note_guid)
+    note = SubElement(notes, "Note", guid=note_guid, name=title, creatingUser=user.guid)
+    SubElement(note, "PlainTextContent").text = description
+    return note_guid
+
+
+def _describe(suggestion: Mapping, model: str) -> str:
+    """The text a coder sees on a suggested selection."""
+    lines = [
+        f"Suggested by {model}: {suggestion['code']}",
+        f"confidence {float(suggestion['confidence']):.2f} ({suggestion.get('band') or 'no band'})",
+    ]
+    exemplars = suggestion.get("exemplars") or []
+    if exemplars:
+        lines.append(f"closest coded example: {exemplars[0]}")
+    return _xml_text("\n".join(lines))
+
+
+def _band_set(sets: Element, band: str, notes: list[str]) -> None:
+    element = SubElement(sets, "Set", guid=make_guid("set", "band", band), name=_xml_text(band))
+    SubElement(
+        element, "Description"
+    ).text = f"{BANDS.get(band, 'Suggestions')} Each member is the note of one suggested selection."
+    for note in notes:
+        SubElement(element, "MemberNote", targetGUID=note)
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without the control characters XML cannot hold."""
+    return NOT_XML.sub("", text)
+
+
+def _zip_bytes(files: Mapping[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
