@@ -108,5 +108,99 @@ def codebook_export(out: Path, codebook_path: Path | None, force: bool) -> None:
     click.echo(f"wrote {out} ({len(book.codes)} codes in {len(book.dimensions)} dimensions)")
 
 
+# --- inspect ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option(
+    "--interviewer",
+    "interviewers",
+    multiple=True,
+    metavar="LABEL",
+    help="This speaker is an interviewer, whatever the inference says (repeatable).",
+)
+@click.option("--transcript", "transcript_id", help="Which transcript of a table to show (its id).")
+@click.option(
+    "--monologue", is_flag=True, help="Read a text without speaker labels as one account."
+)
+@click.option(
+    "--segmenter",
+    type=click.Choice(["fast", "spacy"]),
+    default="fast",
+    show_default=True,
+    help="Sentence splitter: rule-based, or spaCy's small English pipeline.",
+)
+def inspect(file, as_json, interviewers, transcript_id, monologue, segmenter) -> None:
+    """Show how FILE is read: metadata, speakers with roles, turns and passages with offsets."""
+    from dtors_nlp.transcripts import load_transcript
+
+    transcript = load_transcript(
+        file,
+        transcript_id,
+        roles=dict.fromkeys(interviewers, "interviewer"),
+        monologue=monologue,
+        segmenter=segmenter,
+    )
+    if as_json:
+        import json
+
+        click.echo(json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]{transcript.id}[/bold] ({transcript.source}), {len(transcript.text)} characters"
+    )
+    tables = {
+        "metadata": (("key", "value"), transcript.metadata.items()),
+        "speakers": (
+            ("speaker", "role", "turns"),
+            [
+                (speaker, role, str(sum(turn.speaker == speaker for turn in transcript.turns)))
+                for speaker, role in transcript.speakers.items()
+            ],
+        ),
+        "turns": (
+            ("#", "speaker", "role", "start", "end", "text"),
+            [
+                (str(i), turn.speaker, turn.role, str(turn.start), str(turn.end), _clip(turn.text))
+                for i, turn in enumerate(transcript.turns)
+            ],
+        ),
+        "passages": (
+            ("#", "turn", "start", "end", "speaker", "text", "context"),
+            [
+                (
+                    str(i),
+                    str(p.turn),
+                    str(p.start),
+                    str(p.end),
+                    p.speaker,
+                    _clip(p.text),
+                    _clip(p.context),
+                )
+                for i, p in enumerate(transcript.passages)
+            ],
+        ),
+    }
+    for title, (columns, rows) in tables.items():
+        if not rows:
+            continue
+        table = Table(*columns, title=title, title_justify="left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def _clip(text: str, width: int = 80) -> str:
+    """``text`` on one line, cut to ``width`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
 if __name__ == "__main__":
     main()

@@ -8,7 +8,7 @@ the text to find where a span is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Role = Literal["interviewer", "interviewee"]
@@ -66,3 +66,7 @@ class Transcript:
         for turn in self.turns:
             roles.setdefault(turn.speaker, turn.role)
         return roles
+
+    def to_dict(self) -> dict:
+        """The transcript as plain data, ready for JSON, with ``speakers`` added."""
+        return {**asdict(self), "speakers": self.speakers}
