@@ -134,18 +134,17 @@ def read_qdpx(path: str | PathLike[str]) -> Project:
     """Read a ``.qdpx`` project: users, codes, text sources and their coded selections."""
     with open_archive(path) as archive:
         root = read_project_xml(archive)
-        users = {
-            normalise_guid(user.get("guid", "")): User(
-                normalise_guid(user.get("guid", "")), user.get("name", "")
-            )
+        users = [
+            User(normalise_guid(user.get("guid", "")), user.get("name", ""))
             for user in _find(root, "Users", "User")
-        }
+        ]
         codes = {code.guid: code for code in _read_codes(_find(root, "CodeBook", "Codes", "Code"))}
         sources = tuple(
             _read_source(element, archive, codes)
             for element in _find(root, "Sources", "TextSource")
         )
-    return Project(root.get("name", ""), sources, codes, users, root.get("origin", ""))
+    users_by_guid = {user.guid: user for user in users}
+    return Project(root.get("name", ""), sources, codes, users_by_guid, root.get("origin", ""))
 
 
 def coded_selections(
@@ -164,7 +163,7 @@ def coded_selections(
             humans = sorted({coding.user for coding in selection.codings} - models)
             if not humans or not selection.text.strip():
                 continue
-            coder = ", ".join(_user_name(project, guid) for guid in humans)
+            coder = ", ".join(filter(None, (_user_name(project, guid) for guid in humans)))
             codes = frozenset(project.codes[coding.code].qualified for coding in selection.codings)
             yield CodedSelection(source.name, selection.text, codes, coder)
 
