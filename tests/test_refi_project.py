@@ -119,6 +119,16 @@ def test_bad_suggestions_are_refused(tmp_path, bad, problem):
     assert not (tmp_path / "draft.qdpx").exists()
 
 
+def test_transcripts_with_the_same_id_are_refused(tmp_path):
+    with pytest.raises(OutputError, match="same id"):
+        write_qdpx(tmp_path / "d.qdpx", [transcript(), transcript()], [], CODEBOOK, MODEL)
+
+
+def test_empty_draft_is_valid(tmp_path):
+    write_qdpx(tmp_path / "empty.qdpx", [], [], CODEBOOK, MODEL)
+    assert read_qdpx(tmp_path / "empty.qdpx").sources == ()
+
+
 def test_model_codings_count_only_once_a_coder_confirms(tmp_path):
     path = draft(tmp_path)
     assert list(coded_selections(read_qdpx(path))) == []

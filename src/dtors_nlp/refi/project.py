@@ -296,15 +296,14 @@ def write_qdpx(
     """
     path = Path(path)
     transcripts = list(transcripts)
-    by_transcript = _group_suggestions(suggestions, {t.id for t in transcripts}, path)
+    by_transcript = _group_suggestions(suggestions, [t.id for t in transcripts], path)
     user = _model_user(model_name)
     root = Element("Project", xmlns=PROJECT_NS, name=path.stem)
     root.set("origin", f"dtors-nlp {__version__}")
     root.set("creatingUserGUID", user.guid)
     SubElement(SubElement(root, "Users"), "User", guid=user.guid, name=user.name)
     root.append(codebook_to_xml(codebook, in_project=True))
-    sources = SubElement(root, "Sources")
-    notes = Element("Notes")
+    sources, notes = Element("Sources"), Element("Notes")
     band_members: dict[str, list[str]] = defaultdict(list)
     files = {}
     for transcript in transcripts:
@@ -315,8 +314,7 @@ def write_qdpx(
             note = _suggestion_elements(source, notes, suggestion, transcript, codebook, user)
             if suggestion.get("band"):
                 band_members[suggestion["band"]].append(note)
-    if len(notes):
-        root.append(notes)
+    root.extend(element for element in (sources, notes) if len(element))
     sets = SubElement(root, "Sets")
     sets.append(codebook_set(codebook, in_project=True))
     for band in sorted(band_members, key=lambda band: (band not in BANDS, band)):
@@ -331,12 +329,15 @@ def _model_user(model_name: str) -> User:
 
 
 def _group_suggestions(
-    suggestions: Iterable[Mapping], transcript_ids: set[str], path: Path
+    suggestions: Iterable[Mapping], transcript_ids: list[str], path: Path
 ) -> dict[str, list[Mapping]]:
     """Suggestions per transcript, in text order; OutputError for unknown transcripts, twins."""
+    known = set(transcript_ids)
+    if len(known) < len(transcript_ids):
+        raise OutputError("two transcripts have the same id", path)
     grouped: dict[str, list[Mapping]] = defaultdict(list)
     for suggestion in suggestions:
-        if suggestion["transcript"] not in transcript_ids:
+        if suggestion["transcript"] not in known:
             raise OutputError(
                 f"suggestion for unknown transcript {suggestion['transcript']!r}", path
             )
