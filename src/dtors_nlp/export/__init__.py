@@ -1,0 +1,1 @@
+"""Writers for drafts: suggestions files and the HTML review page."""
