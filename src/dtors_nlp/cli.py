@@ -108,6 +108,191 @@ def codebook_export(out: Path, codebook_path: Path | None, force: bool) -> None:
     click.echo(f"wrote {out} ({len(book.codes)} codes in {len(book.dimensions)} dimensions)")
 
 
+# --- train and annotate -----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Model folder to create.",
+)
+@CODEBOOK_OPTION
+@click.option("--name", help="How the model names itself in drafts (default: the folder name).")
+@click.option(
+    "--embedder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A local sentence-transformers folder (default: the bundled MiniLM).",
+)
+@click.option(
+    "--likely-precision",
+    default=0.90,
+    show_default=True,
+    help="Precision the 'likely' band aims at.",
+)
+@click.option(
+    "--review-recall", default=0.80, show_default=True, help="Recall the 'review' band aims at."
+)
+@click.option(
+    "--min-examples",
+    default=5,
+    show_default=True,
+    help="Codes with fewer coded passages are never suggested.",
+)
+@click.option(
+    "--ignore-unknown-codes",
+    is_flag=True,
+    help="Drop codes that are not in the codebook (they are listed) instead of stopping.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def train(
+    data,
+    out,
+    codebook_path,
+    name,
+    embedder,
+    likely_precision,
+    review_recall,
+    min_examples,
+    ignore_unknown_codes,
+    force,
+) -> None:
+    """Train a model from hand-coded passages: CSV, JSONL, review CSVs, REFI-QDA .qdpx."""
+    from dtors_nlp.codebook import load_codebook
+    from dtors_nlp.coded import drop_unknown_codes, load_coded
+    from dtors_nlp.files import refuse_overwrite
+    from dtors_nlp.model import CodeSuggester
+
+    refuse_overwrite(out, force)
+    book = load_codebook(codebook_path)
+    passages = load_coded(data, book)
+    if ignore_unknown_codes:
+        passages, dropped = drop_unknown_codes(passages, book)
+        for code, count in sorted(dropped.items()):
+            _say(f"dropped unknown code {code!r} ({count} passages)")
+    _say(f"training on {len(passages)} passages from {len(data)} input(s)")
+    model = CodeSuggester(
+        codebook=book,
+        embedder=embedder,
+        likely_precision=likely_precision,
+        review_recall=review_recall,
+        min_examples=min_examples,
+        name=name or out.name,
+    ).fit_coded(passages)
+    model.save(out, force=force)
+    _print_training_figures(model)
+    click.echo(f"wrote model {out}")
+
+
+def _print_training_figures(model) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Out-of-fold figures (each passage scored by a model that did not see it)")
+    for column in ("code", "passages", "precision", "recall", "F1", "likely precision"):
+        table.add_column(column, justify="left" if column == "code" else "right")
+    for code in model.codes:
+        figures = model.metrics_[code]
+        suggested = figures["suggested"]
+        table.add_row(
+            code,
+            str(figures["support"]),
+            f"{suggested['precision']:.2f}",
+            f"{suggested['recall']:.2f}",
+            f"{suggested['f1']:.2f}",
+            f"{figures['likely']['precision']:.2f}",
+        )
+    Console(stderr=False).print(table)
+    for code, count in model.untrained_codes_.items():
+        click.echo(
+            f"not suggested: {code} has only {count} coded passages (needs {model.min_examples})"
+        )
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Draft folder to write (created if needed).",
+)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Model folder (default: the starter model shipped with dtors-nlp).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="jsonl,csv",
+    show_default=True,
+    help="Comma-separated outputs: jsonl, csv, qdpx (REFI-QDA), html (review page).",
+)
+@click.option(
+    "--per-transcript",
+    is_flag=True,
+    help="One .qdpx / .html per transcript instead of one for the batch.",
+)
+@click.option(
+    "--embedder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The sentence model folder the model was trained with, if not the bundled one.",
+)
+@click.option("--force", is_flag=True, help="Recode every transcript; replace another draft.")
+def annotate(inputs, out, model_dir, formats, per_transcript, embedder, force) -> None:
+    """Pre-code transcripts (files or folders, recursively) into a draft folder."""
+    from dtors_nlp.annotate import annotate as run
+    from dtors_nlp.persist import load_model
+
+    model = load_model(model_dir, embedder=embedder)
+    report = run(inputs, out, model, formats.split(","), force=force, per_transcript=per_transcript)
+    for path, problem in report.skipped:
+        click.echo(f"dtors-nlp: skipped {path}: {problem}", err=True)
+    _say(
+        f"{len(report.coded)} transcripts coded, {len(report.reused)} reused from an "
+        f"earlier run, {len(report.skipped)} skipped; {report.suggestions} suggestions"
+    )
+    for path in report.outputs:
+        click.echo(f"wrote {path}")
+
+
+@main.group()
+def cache() -> None:
+    """The embedding cache (vectors derived from interview text, kept on this machine)."""
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every cached embedding."""
+    from dtors_nlp.embed import clear_cache, default_cache_dir
+
+    removed = clear_cache()
+    click.echo(f"removed {len(removed)} cache file(s) from {default_cache_dir()}")
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Where the cache is and how big it is."""
+    from dtors_nlp.embed import default_cache_dir
+
+    folder = default_cache_dir()
+    files = sorted(folder.glob("embeddings-*.sqlite")) if folder.is_dir() else []
+    size = sum(f.stat().st_size for f in files)
+    click.echo(f"{folder}: {len(files)} file(s), {size / 1e6:.1f} MB")
+
+
+def _say(message: str) -> None:
+    """Chatter for people at a terminal; silent with --quiet."""
+    from dtors_nlp import progress
+
+    if not progress.quiet:
+        click.echo(message, err=True)
+
+
 # --- inspect ----------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
 
@@ -187,3 +187,19 @@ def map_code_name(name: str, codebook: Codebook) -> str:
         return f"{parts[-2]}/{parts[-1]}"
     matches = [code for code in codebook.codes if parts and code.split("/")[1] == parts[-1]]
     return matches[0] if len(matches) == 1 else name
+
+
+def drop_unknown_codes(
+    passages: list[CodedPassage], codebook: Codebook
+) -> tuple[list[CodedPassage], dict[str, int]]:
+    """Passages with codes outside the codebook removed, and how often each was dropped."""
+    known = set(codebook.codes)
+    dropped: dict[str, int] = {}
+    kept = []
+    for passage in passages:
+        for code in (passage.codes | passage.rejected) - known:
+            dropped[code] = dropped.get(code, 0) + 1
+        kept.append(
+            replace(passage, codes=passage.codes & known, rejected=passage.rejected & known)
+        )
+    return kept, dropped

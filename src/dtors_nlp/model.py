@@ -96,7 +96,7 @@ class CodeSuggester:
         min_examples: int = 5,
         folds: int = 5,
         use_context: bool | str = "auto",
-        c: float = 1.0,
+        c: float = 4.0,
         n_exemplars: int = 3,
         name: str = "dtors-nlp model",
     ) -> None:
@@ -330,7 +330,9 @@ def _as_embedder(embedder: Embedder | str | PathLike[str] | None) -> Embedder:
 
 def _decide_context(use_context: bool | str, contexts: Sequence[str] | None) -> bool:
     if use_context == "auto":
-        return contexts is not None and bool(np.mean([bool(c and c.strip()) for c in contexts]) >= 0.5)
+        if contexts is None:
+            return False
+        return sum(bool(c and c.strip()) for c in contexts) >= len(contexts) / 2
     if use_context and contexts is None:
         raise TrainingDataError("use_context=True but no contexts were given")
     return bool(use_context)

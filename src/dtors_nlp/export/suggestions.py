@@ -1,0 +1,75 @@
+"""The suggestions files: ``suggestions.jsonl``, ``suggestions.csv`` and ``summary.csv``.
+
+Rows are the suggestion dicts of the contract (``Suggestion.to_dict()``). In the CSV the
+``exemplars`` list is written as a JSON list in one cell; files are UTF-8 with a byte-order mark
+so that Excel opens them correctly. Every file is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from dtors_nlp.files import write_atomically
+
+FIELDS = (
+    "transcript",
+    "source",
+    "passage",
+    "start",
+    "end",
+    "speaker",
+    "text",
+    "code",
+    "confidence",
+    "band",
+    "exemplars",
+    "model",
+)
+SUMMARY_FIELDS = ("transcript", "source", "code", "likely", "review")
+
+
+def write_jsonl(path: Path, rows: Iterable[Mapping]) -> None:
+    """One JSON object a line."""
+    lines = (json.dumps({key: row[key] for key in FIELDS}, ensure_ascii=False) for row in rows)
+    write_atomically(path, "".join(line + "\n" for line in lines))
+
+
+def write_csv(path: Path, rows: Iterable[Mapping]) -> None:
+    """One row a suggestion, the same fields as the JSONL file."""
+    cells = (
+        {**row, "exemplars": json.dumps(list(row["exemplars"]), ensure_ascii=False)} for row in rows
+    )
+    write_table(path, FIELDS, cells)
+
+
+def write_summary(
+    path: Path, rows: Iterable[Mapping], transcripts: Sequence[tuple[str, str]], codes: list[str]
+) -> None:
+    """Per transcript (id, source) and code: how many likely and review suggestions."""
+    counts = Counter((row["transcript"], row["code"], row["band"]) for row in rows)
+    table = (
+        {
+            "transcript": transcript,
+            "source": source,
+            "code": code,
+            "likely": counts[transcript, code, "likely"],
+            "review": counts[transcript, code, "review"],
+        }
+        for transcript, source in transcripts
+        for code in codes
+    )
+    write_table(path, SUMMARY_FIELDS, table)
+
+
+def write_table(path: Path, fields: Sequence[str], rows: Iterable[Mapping]) -> None:
+    """A CSV file with these columns, UTF-8 with a byte-order mark for Excel."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(path, "\ufeff" + buffer.getvalue())
