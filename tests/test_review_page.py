@@ -187,6 +187,12 @@ def test_suggestion_for_unknown_transcript_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "r.html").exists()
 
 
+def test_transcripts_with_the_same_id_are_refused(tmp_path: Path) -> None:
+    transcripts, _ = draft()
+    with pytest.raises(OutputError, match="same id"):
+        write_review_page(tmp_path / "r.html", transcripts * 2, [], load_codebook(), MODEL)
+
+
 # ---------------------------------------------------------------- in Chromium
 
 

@@ -54,6 +54,8 @@ def page_data(
 ) -> dict:
     """Everything the page shows, as plain data; ``draft`` keys the decisions the browser keeps."""
     known = {transcript.id for transcript in transcripts}
+    if len(known) < len(transcripts):
+        raise OutputError("two transcripts have the same id", path)
     for suggestion in suggestions:
         if suggestion["transcript"] not in known:
             problem = f"suggestion for unknown transcript {suggestion['transcript']!r}"
