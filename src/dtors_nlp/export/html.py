@@ -4,6 +4,13 @@ suggested codes and saves the decisions as a review CSV.
 The page is the template ``review_page.html`` (inline CSS and JavaScript, nothing fetched from the
 network) with the draft embedded as JSON. Transcript text is untrusted: the JSON is escaped so that
 it cannot close its ``<script>`` block, and the page builds its elements with ``textContent``.
+Decisions are kept in the browser's localStorage under the draft's ``draft`` hash, so a coder who
+reloads the page (the same file, or the same draft rewritten) finds them again.
+
+The review CSV the page saves (UTF-8 with a BOM, RFC 4180 quoting, CRLF line ends) has the header
+``transcript,source,passage,start,end,speaker,text,code,confidence,band,decision,new_code,coder,note``
+and one row per *decided* suggestion, in the draft's order: ``decision`` is ``accept``, ``reject``
+or ``change``; ``new_code`` is filled only for ``change``; ``coder`` and ``note`` may be empty.
 """
 
 from __future__ import annotations
