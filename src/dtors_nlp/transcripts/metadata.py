@@ -2,10 +2,9 @@
 
 Front matter sits between a first line ``---`` and the next ``---`` (or ``...``) line. A plain
 header is the first block of lines, every one ``key: value``, followed by a blank line; so that
-the opening exchange of a transcript (``I: Hello.`` / ``R: Hi.``) is not taken for a header, most
-of its keys must not be used as speaker labels further down (a header may say
-``Participant: P07`` above turns labelled ``Participant:``, as long as it also has keys such as
-``Date`` that are not labels).
+the opening exchange of a transcript (``I: Hello.`` / ``R: Hi.``) is not taken for a header, at
+least one of its keys must not be a speaker label used further down (so a header may say
+``Participant: P07`` above turns labelled ``Participant:`` when it also has, say, a ``Date``).
 """
 
 from __future__ import annotations
@@ -62,7 +61,6 @@ def _header(lines: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         return {}, list(lines)
     metadata = {match["key"]: match["value"].strip() for match in matches if match}
     labels = {label.key for label in find_labels(rest).values()}
-    used_as_labels = sum(key.casefold() in labels for key in metadata)
-    if 2 * used_as_labels >= len(metadata):
+    if all(key.casefold() in labels for key in metadata):
         return {}, list(lines)
     return metadata, rest

@@ -13,8 +13,9 @@ Label styles recognised (``LABEL`` is one to four words, such as ``Interviewer``
                                    as INTERVIEWER, or a name in capitals that recurs)
 
 So that an ordinary sentence such as "Thing is: I was..." is not taken for a label, a label with
-a colon must be a known label (see ``INTERVIEWER_LABELS`` and ``INTERVIEWEE_LABELS``) or recur
-at the start of at least two lines. Lines without a label continue the previous turn.
+a colon must be a known label (see ``INTERVIEWER_LABELS``, ``INTERVIEWEE_LABELS`` and
+``OTHER_LABELS``, such as ``Speaker 2``) or recur at the start of at least two lines. Lines
+without a label continue the previous turn.
 
 Roles: known labels decide first (``P07`` is an interviewee, ``INT`` an interviewer; a number at
 the end is ignored); then, if no one is yet the interviewer, the speaker who asks the most
@@ -40,6 +41,7 @@ INTERVIEWER_LABELS = frozenset(
 INTERVIEWEE_LABELS = frozenset(
     {"participant", "r", "p", "respondent", "interviewee", "client", "a", "patient"}
 )
+OTHER_LABELS = frozenset({"speaker", "unknown speaker"})  # labels that say nothing of a role
 ROLES: tuple[Role, ...] = ("interviewer", "interviewee")
 
 TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
@@ -105,7 +107,7 @@ def find_labels(lines: Sequence[str]) -> dict[int, Label]:
 
 
 def _accepted(label: Label, count: int) -> bool:
-    known = known_role(label.name) is not None
+    known = known_role(label.name) is not None or _base(label.name) in OTHER_LABELS
     if not label.own_line:
         return known or count >= 2
     words = label.name.split()
@@ -137,12 +139,17 @@ def split_blocks(lines: Sequence[str]) -> tuple[list[str], list[Block]]:
 
 def known_role(label: str) -> Role | None:
     """The role a conventional label implies (``P07`` -> interviewee), else None."""
-    base = re.sub(r"[\s_\-]*\d+$", "", label.casefold())
+    base = _base(label)
     if base in INTERVIEWER_LABELS:
         return "interviewer"
     if base in INTERVIEWEE_LABELS:
         return "interviewee"
     return None
+
+
+def _base(label: str) -> str:
+    """The label in lower case without a number at the end: ``P07`` -> ``p``."""
+    return re.sub(r"[\s_\-]*\d+$", "", label.casefold())
 
 
 def assign_roles(

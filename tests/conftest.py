@@ -1,0 +1,45 @@
+"""Shared test helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def assert_offsets():
+    """A check that every turn, sentence and passage of a transcript sits at its offsets."""
+
+    def check(transcript) -> None:
+        for span in [*transcript.turns, *transcript.sentences, *transcript.passages]:
+            assert 0 <= span.start < span.end <= len(transcript.text)
+            assert transcript.text[span.start : span.end] == span.text
+
+    return check
+
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
+STARTER_DATA = REPO / "models" / "dtors-starter" / "training-data"
+
+
+@pytest.fixture(scope="session")
+def embedder(tmp_path_factory):
+    """The bundled MiniLM with a cache of its own, shared by the whole test run."""
+    from dtors_nlp.embed import Embedder
+
+    return Embedder(cache=tmp_path_factory.mktemp("embedding-cache"))
+
+
+@pytest.fixture(scope="session")
+def starter_passages():
+    """The illustrative starter training set written by the team."""
+    from dtors_nlp.coded import load_coded
+
+    return load_coded(STARTER_DATA)
+
+
+@pytest.fixture(scope="session")
+def small_model(embedder, starter_passages):
+    """A model trained on every third starter passage (fast, and leaves data for testing)."""
+    from dtors_nlp.model import CodeSuggester
+
+    return CodeSuggester(embedder=embedder, name="test model").fit_coded(starter_passages[::3])

