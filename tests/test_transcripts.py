@@ -76,6 +76,11 @@ def test_continuation_lines_belong_to_the_previous_turn(tmp_path):
     )
 
 
+def test_timestamps_starting_unlabelled_lines_are_dropped(tmp_path):
+    text = "[00:00:01] INT: Why?\n[00:00:04] And then?\n[00:00:09]\n[00:00:12] P07: So.\n"
+    assert [turn.text for turn in load(tmp_path, text).turns] == ["Why?\nAnd then?", "So."]
+
+
 def test_a_sentence_with_a_colon_is_not_a_label(tmp_path):
     text = "I: What happened?\nR: I went back.\nThing is: I was using every day.\nI: Right.\n"
     transcript = load(tmp_path, text)

@@ -33,7 +33,7 @@ SIGNATURES = {
     b"PK\x03\x04": "a zip archive (a .docx with the wrong extension?)",
 }
 LINE_BREAKS = re.compile(r"\r\n?|[\v\f\u2028\u2029\x85]")
-CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufeff]")
 
 
 def read_text(path: Path) -> str:
@@ -78,7 +78,7 @@ def decode(data: bytes, path: Path) -> str:
 
 
 def normalise(text: str) -> str:
-    """Line endings become ``\\n``; control characters other than tab are removed."""
+    """Line endings become ``\\n``; control characters (but tab) and stray BOMs are removed."""
     text = LINE_BREAKS.sub("\n", text)
     return CONTROL.sub("", text)
 

@@ -11,6 +11,8 @@ Label styles recognised (``LABEL`` is one to four words, such as ``Interviewer``
     LABEL:                         a label on its own line; the speech follows on the next lines
     LABEL (00:01:02)               (without a colon only with a timestamp, a known label such
                                    as INTERVIEWER, or a name in capitals that recurs)
+    [00:04:30] more speech         a timestamp in brackets starting a line without a label is
+                                   dropped too
 
 So that an ordinary sentence such as "Thing is: I was..." is not taken for a label, a label with
 a colon must be a known label (see ``INTERVIEWER_LABELS``, ``INTERVIEWEE_LABELS`` and
@@ -49,6 +51,7 @@ STAMP = rf"(?:\[{TIME}\]|\({TIME}\)|{TIME})"
 CHAR = r"[\w'’.\-]"
 NAME = rf"[^\W\d_]{CHAR}*(?:[ ](?!{TIME}){CHAR}+){{0,3}}"  # one to four words
 BOLD = r"(?:\*\*|__)?"
+LEADING_STAMP = re.compile(rf"^\s*(?:\[{TIME}\]|\({TIME}\))\s*")  # on lines without a label
 LABEL = re.compile(
     rf"""
     (?P<before>{STAMP}\s+)?
@@ -130,10 +133,8 @@ def split_blocks(lines: Sequence[str]) -> tuple[list[str], list[Block]]:
         if label:
             speaker = names.setdefault(label.key, label.name)
             blocks.append(Block(speaker, [label.rest] if label.rest else []))
-        elif blocks:
-            blocks[-1].lines.append(line)
         else:
-            preamble.append(line)
+            (blocks[-1].lines if blocks else preamble).append(LEADING_STAMP.sub("", line))
     return preamble, blocks
 
 
