@@ -42,7 +42,7 @@ def read_table(path: Path, options: ReadOptions) -> list[Draft]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else max(",;\t", key=header.count)
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     try:
-        rows = [{key: value or "" for key, value in row.items() if key} for row in reader]
+        rows = [{key.strip(): value or "" for key, value in row.items() if key} for row in reader]
     except csv.Error as error:
         raise TranscriptError(
             f"malformed table at line {reader.line_num} ({error})", path
@@ -74,11 +74,11 @@ def drafts_from_rows(
     speaker = _column(names, options.speaker_column, SPEAKER_COLUMNS, "speaker", path)
     text = _column(names, options.text_column, TEXT_COLUMNS, "text", path)
     transcript = _column(names, options.transcript_column, TRANSCRIPT_COLUMNS, None, path)
+    if not rows:
+        raise TranscriptError("the table has no rows", path)
     groups: dict[str, list[Row]] = {}
     for row in rows:
         groups.setdefault(row.get(transcript, "").strip() if transcript else "", []).append(row)
-    if not rows:
-        raise TranscriptError("the table has no rows", path)
     used = {speaker, text, transcript}
     return [
         Draft(
@@ -121,7 +121,9 @@ def _utterances(rows: Sequence[Row], speaker: str, text: str, path: Path) -> lis
 
 
 def _constant_columns(rows: Sequence[Row], names: Sequence[str]) -> dict[str, str]:
-    values = {name: {row.get(name, "").strip() for row in rows} for name in names}
-    return {
-        name: found.pop() for name, found in values.items() if len(found) == 1 and "" not in found
-    }
+    metadata = {}
+    for name in names:
+        values = {row.get(name, "").strip() for row in rows}
+        if len(values) == 1 and "" not in values:
+            metadata[name] = values.pop()
+    return metadata
