@@ -163,10 +163,17 @@ def test_key_value_header_becomes_metadata(tmp_path, assert_offsets):
     assert_offsets(transcript)
 
 
-def test_opening_exchange_is_not_a_header(tmp_path):
-    transcript = load(tmp_path, "I: Hello?\nR: Hi.\n\nI: Ready?\nR: Yes.\n")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I: Hello?\nR: Hi.\n\nI: Ready?\nR: Yes.\n",
+        "Interviewer: Tell me about it.\n\nParticipant: Well.\nParticipant: Anyway.\n",
+    ],
+)
+def test_opening_exchange_is_not_a_header(tmp_path, text):
+    transcript = load(tmp_path, text)
     assert transcript.metadata == {}
-    assert len(transcript.turns) == 4
+    assert transcript.turns[0].role == "interviewer"
 
 
 def test_yaml_front_matter_becomes_metadata(tmp_path):

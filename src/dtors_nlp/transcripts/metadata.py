@@ -2,9 +2,9 @@
 
 Front matter sits between a first line ``---`` and the next ``---`` (or ``...``) line. A plain
 header is the first block of lines, every one ``key: value``, followed by a blank line; so that
-the opening exchange of a transcript (``I: Hello.`` / ``R: Hi.``) is not taken for a header, at
-least one of its keys must not be a speaker label used further down (so a header may say
-``Participant: P07`` above turns labelled ``Participant:`` when it also has, say, a ``Date``).
+the opening of a transcript (``I: Hello.`` / ``R: Hi.``) is not taken for a header, at least one
+of its keys must be neither a known speaker label (``Interviewer``, ``P07``) nor a label used
+further down: a header may say ``Participant: P07`` when it also has, say, a ``Date``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dtors_nlp.errors import TranscriptError
-from dtors_nlp.transcripts.speakers import find_labels
+from dtors_nlp.transcripts.speakers import find_labels, is_known_label
 
 HEADER_LINE = re.compile(r"(?P<key>[^\W\d_][\w'’ ./()\-]{0,40}?)\s*:\s+(?P<value>\S.*)")
 FRONT_MATTER_END = {"---", "..."}
@@ -61,6 +61,6 @@ def _header(lines: Sequence[str]) -> tuple[dict[str, str], list[str]]:
         return {}, list(lines)
     metadata = {match["key"]: match["value"].strip() for match in matches if match}
     labels = {label.key for label in find_labels(rest).values()}
-    if all(key.casefold() in labels for key in metadata):
+    if all(key.casefold() in labels or is_known_label(key) for key in metadata):
         return {}, list(lines)
     return metadata, rest

@@ -110,7 +110,7 @@ def find_labels(lines: Sequence[str]) -> dict[int, Label]:
 
 
 def _accepted(label: Label, count: int) -> bool:
-    known = known_role(label.name) is not None or _base(label.name) in OTHER_LABELS
+    known = is_known_label(label.name)
     if not label.own_line:
         return known or count >= 2
     words = label.name.split()
@@ -136,6 +136,11 @@ def split_blocks(lines: Sequence[str]) -> tuple[list[str], list[Block]]:
         else:
             (blocks[-1].lines if blocks else preamble).append(LEADING_STAMP.sub("", line))
     return preamble, blocks
+
+
+def is_known_label(name: str) -> bool:
+    """True for conventional speaker labels: ``Interviewer``, ``P07``, ``Speaker 2``..."""
+    return known_role(name) is not None or _base(name) in OTHER_LABELS
 
 
 def known_role(label: str) -> Role | None:
