@@ -43,3 +43,18 @@ def small_model(embedder, starter_passages):
     from dtors_nlp.model import CodeSuggester
 
     return CodeSuggester(embedder=embedder, name="test model").fit_coded(starter_passages[::3])
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_embedding_cache(tmp_path_factory):
+    """Keep the tests' embeddings out of the user's own cache folder."""
+    import os
+
+    folder = tmp_path_factory.mktemp("default-cache")
+    previous = os.environ.get("DTORS_NLP_CACHE")
+    os.environ["DTORS_NLP_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("DTORS_NLP_CACHE", None)
+    else:
+        os.environ["DTORS_NLP_CACHE"] = previous

@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_transcript": "dtors_nlp.transcripts",
     "load_transcripts": "dtors_nlp.transcripts",
+    "iter_transcripts": "dtors_nlp.transcripts",
+    "ReadOptions": "dtors_nlp.transcripts",
     "Transcript": "dtors_nlp.transcripts.spans",
     "Turn": "dtors_nlp.transcripts.spans",
     "Sentence": "dtors_nlp.transcripts.spans",
