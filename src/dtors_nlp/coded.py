@@ -180,12 +180,24 @@ def _from_qdpx(path: Path, codebook: Codebook) -> list[CodedPassage]:
 
 
 def map_code_name(name: str, codebook: Codebook) -> str:
-    """A QDA program's code name or path as ``dimension/code``, or the name unchanged."""
-    parts = [part.strip() for part in name.replace("\\", "/").split("/") if part.strip()]
+    """A QDA program's code name or path as ``dimension/code``, or the name unchanged.
+
+    Tried in turn: ``parent/code``; a path nested under its dimension, as the codebook reader
+    names it (``dimension/parent__code``); a code name found once in the whole codebook.
+    """
+    from dtors_nlp.refi.codebook import identifier
+
+    parts = [identifier(part) for part in name.replace("\\", "/").split("/") if part.strip()]
+    if not parts:
+        return name
     known = set(codebook.codes)
-    if len(parts) >= 2 and f"{parts[-2]}/{parts[-1]}" in known:
-        return f"{parts[-2]}/{parts[-1]}"
-    matches = [code for code in codebook.codes if parts and code.split("/")[1] == parts[-1]]
+    candidates = [f"{parts[0]}/{'__'.join(parts[1:])}"]
+    if len(parts) >= 2:
+        candidates.insert(0, f"{parts[-2]}/{parts[-1]}")
+    for candidate in candidates:
+        if candidate in known:
+            return candidate
+    matches = [code for code in codebook.codes if code.split("/")[1] == parts[-1]]
     return matches[0] if len(matches) == 1 else name
 
 
