@@ -1,12 +1,17 @@
 """The ``dtors-nlp`` command: parses arguments, calls the Python API, prints.
 
 This is the only module that prints for a user or exits. Library errors (``DtorsError``) become a
-one-line message on stderr and exit code 2, never a traceback.
+one-line message on stderr and exit code 2, never a traceback; the library's warnings become
+one-line notes. Ctrl-C (SIGINT) and a kill (SIGTERM) both stop a command through
+KeyboardInterrupt, so that its clean-up runs and no partial output is left (exit code 130).
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+import warnings
 from pathlib import Path
 
 import click
@@ -21,14 +26,37 @@ class _Group(click.Group):
     """A click group that turns library errors into one-line messages with exit code 2."""
 
     def invoke(self, ctx: click.Context):
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_note
+                return super().invoke(ctx)
         except DtorsError as error:
             click.echo(f"dtors-nlp: error: {error}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             click.echo("dtors-nlp: interrupted; nothing partial was written", err=True)
             sys.exit(130)
+        finally:
+            if on_main_thread:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM handler: stop as Ctrl-C does, so that ``finally`` blocks clean up."""
+    raise KeyboardInterrupt
+
+
+_python_showwarning = warnings.showwarning
+
+
+def _show_note(message, category, filename, lineno, file=None, line=None) -> None:
+    """The library's warnings as one-line notes on stderr; others as Python shows them."""
+    if category.__module__.startswith("dtors_nlp"):
+        click.echo(f"dtors-nlp: note: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -110,6 +138,21 @@ def codebook_export(out: Path, codebook_path: Path | None, force: bool) -> None:
 
 # --- train and annotate -----------------------------------------------------------------------
 
+NO_CACHE_OPTION = click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Keep no embeddings of this run's texts on disk (see docs/privacy.md).",
+)
+
+
+def _embedder(folder: Path | None, no_cache: bool):
+    """The --embedder folder as given, or an Embedder without the on-disk cache (--no-cache)."""
+    if not no_cache:
+        return folder
+    from dtors_nlp.embed import Embedder
+
+    return Embedder(folder, cache=False)
+
 
 @main.command()
 @click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -147,6 +190,7 @@ def codebook_export(out: Path, codebook_path: Path | None, force: bool) -> None:
     help="Drop codes that are not in the codebook (they are listed) instead of stopping.",
 )
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@NO_CACHE_OPTION
 def train(
     data,
     out,
@@ -158,6 +202,7 @@ def train(
     min_examples,
     ignore_unknown_codes,
     force,
+    no_cache,
 ) -> None:
     """Train a model from hand-coded passages: CSV, JSONL, review CSVs, REFI-QDA .qdpx."""
     from dtors_nlp.codebook import load_codebook
@@ -167,7 +212,7 @@ def train(
 
     refuse_overwrite(out, force)
     book = load_codebook(codebook_path)
-    passages = load_coded(data, book)
+    passages = load_coded(data, book, check_codes=not ignore_unknown_codes)
     if ignore_unknown_codes:
         passages, dropped = drop_unknown_codes(passages, book)
         for code, count in sorted(dropped.items()):
@@ -175,7 +220,7 @@ def train(
     _say(f"training on {len(passages)} passages from {len(data)} input(s)")
     model = CodeSuggester(
         codebook=book,
-        embedder=embedder,
+        embedder=_embedder(embedder, no_cache),
         likely_precision=likely_precision,
         review_recall=review_recall,
         min_examples=min_examples,
@@ -243,12 +288,13 @@ def _print_training_figures(model) -> None:
     help="The sentence model folder the model was trained with, if not the bundled one.",
 )
 @click.option("--force", is_flag=True, help="Recode every transcript; replace another draft.")
-def annotate(inputs, out, model_dir, formats, per_transcript, embedder, force) -> None:
+@NO_CACHE_OPTION
+def annotate(inputs, out, model_dir, formats, per_transcript, embedder, force, no_cache) -> None:
     """Pre-code transcripts (files or folders, recursively) into a draft folder."""
     from dtors_nlp.annotate import annotate as run
     from dtors_nlp.persist import load_model
 
-    model = load_model(model_dir, embedder=embedder)
+    model = load_model(model_dir, embedder=_embedder(embedder, no_cache))
     report = run(inputs, out, model, formats.split(","), force=force, per_transcript=per_transcript)
     for path, problem in report.skipped:
         click.echo(f"dtors-nlp: skipped {path}: {problem}", err=True)
@@ -385,6 +431,98 @@ def _clip(text: str, width: int = 80) -> str:
     """``text`` on one line, cut to ``width`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+# --- evaluate and next-to-code -----------------------------------------------------------------
+
+
+@main.command()
+@click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--folds", default=5, show_default=True, help="Folds, grouped by transcript.")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for report.json, report.html and the plots.",
+)
+@CODEBOOK_OPTION
+@click.option(
+    "--learning-curve/--no-learning-curve",
+    default=True,
+    show_default=True,
+    help="Also train on 20-80% of each training part (takes about three times longer).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the report's files if they exist.")
+def evaluate(data, folds, report_dir, codebook_path, learning_curve, force) -> None:
+    """Cross-validate a training set, folds grouped by transcript: agreement, calibration,
+    triage and a learning curve, as a table and optionally a report folder."""
+    from rich.console import Console
+
+    from dtors_nlp.codebook import load_codebook
+    from dtors_nlp.coded import load_coded
+    from dtors_nlp.evaluate import evaluate as run
+    from dtors_nlp.evaluate_report import check_report_folder, print_evaluation, write_report
+
+    if report_dir:
+        check_report_folder(report_dir, force)
+    book = load_codebook(codebook_path)
+    passages = load_coded(data, book)
+    _say(f"cross-validating {len(passages)} passages in {folds} folds")
+    evaluation = run(passages, book, folds=folds, learning_curve=learning_curve)
+    print_evaluation(evaluation, Console())
+    for path in write_report(evaluation, report_dir, force=force) if report_dir else []:
+        click.echo(f"wrote {path}")
+
+
+@main.command("next-to-code")
+@click.argument("data", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--pool",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Uncoded transcripts, files or folders (repeat the option for several).",
+)
+@click.option("-n", "count", default=50, show_default=True, help="Passages to propose.")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The coding sheet to write (CSV).",
+)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Use this trained model instead of training on DATA (DATA is then only left out).",
+)
+@CODEBOOK_OPTION
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def next_to_code(data, pool, count, out, model_dir, codebook_path, force) -> None:
+    """Propose the pool passages whose coding would help the model most, as a coding sheet.
+
+    Fill the sheet's `codes` column (empty: no code applies), delete the rows you did not code,
+    and train with the sheet added to DATA.
+    """
+    from dtors_nlp.codebook import load_codebook
+    from dtors_nlp.coded import load_coded
+    from dtors_nlp.files import refuse_overwrite
+    from dtors_nlp.next_to_code import rank_for_coding, write_coding_sheet
+    from dtors_nlp.persist import load_model
+    from dtors_nlp.transcripts import load_transcripts
+
+    if not data and not model_dir:
+        raise DtorsError("give hand-coded DATA to train on, or a trained --model")
+    refuse_overwrite(out, force)
+    chosen_codebook = load_codebook(codebook_path) if codebook_path else None
+    model = load_model(model_dir, codebook=chosen_codebook) if model_dir else None
+    book = model.codebook_ if model else load_codebook(codebook_path)
+    coded = load_coded(data, book)
+    candidates = rank_for_coding(
+        model or coded, load_transcripts(pool), count, book, exclude=[p.text for p in coded]
+    )
+    write_coding_sheet(candidates, out, force=force)
+    click.echo(f"wrote {out} ({len(candidates)} passages to code)")
 
 
 if __name__ == "__main__":

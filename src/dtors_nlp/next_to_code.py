@@ -2,10 +2,10 @@
 
 Two criteria, as in active learning:
 
-- uncertainty: how close a passage's calibrated probability for some code lies to that code's
-  ``review`` threshold, where the model is undecided whether to show the code at all. Closeness
-  is ``exp(-|logit(p) - logit(threshold)|)``: 1 at the threshold, 0.5 where the odds are twice
-  or half the threshold's. A passage counts with its most uncertain code.
+- uncertainty: the binary entropy (in bits) of a passage's calibrated probability for each
+  code, taken at its most uncertain code: 1 where the model gives a code even odds, near 0 where
+  it is sure either way. (Closeness to the ``review`` threshold was tried first; for rare codes
+  that threshold sits near 0.01, where nearly every passage looks "close" but teaches little.)
 - diversity: among the most uncertain passages, a greedy maximal-marginal-relevance pick that
   trades uncertainty against similarity (cosine of the sentence vectors) to passages already
   picked, so the list does not repeat one kind of passage.
@@ -127,24 +127,17 @@ def _unique_passages(
 
 
 def uncertainty(model: CodeSuggester, proba: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Per passage: closeness of its most uncertain code to that code's review threshold, and a
-    sentence saying which code that is."""
+    """Per passage: the entropy of its most uncertain code, and a sentence naming that code."""
     if proba.shape[1] == 0:
         raise TrainingDataError("the model suggests no code: code more passages first")
-    thresholds = np.array([model.thresholds_[code]["review"] for code in model.codes])
-    gap = np.abs(_logit(proba) - _logit(thresholds))
-    closest = gap.argmin(axis=1)
+    p = np.clip(proba, 1e-6, 1 - 1e-6)
+    entropy = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+    worst = entropy.argmax(axis=1)
     reasons = [
-        f"unsure about {model.codes[c]}: probability {proba[row, c]:.2f}, "
-        f"shown from {thresholds[c]:.2f}"
-        for row, c in enumerate(closest)
+        f"unsure about {model.codes[c]} (probability {proba[row, c]:.2f})"
+        for row, c in enumerate(worst)
     ]
-    return np.exp(-gap[np.arange(len(gap)), closest]), reasons
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-4, 1 - 1e-4)
-    return np.log(p / (1 - p))
+    return entropy[np.arange(len(entropy)), worst], reasons
 
 
 def diverse_pick(vectors: np.ndarray, scores: np.ndarray, n: int) -> list[int]:
