@@ -9,13 +9,21 @@
 - REFI-QDA ``.qdpx``: each coded selection becomes a passage; code names are mapped to the
   codebook (``dimension/code``, a code nested under its dimension, or a code name unique in the
   codebook). Selections coded only by this library's own model user are left out.
-Codes that do not map to the codebook are kept as written, so that training reports them.
+Codes that do not map to the codebook are kept as written, so that training reports them, or,
+with ``check_codes=True``, refused file by file (a file whose codes are mostly unknown was
+probably coded with another codebook, and the error says so).
+
+Exact duplicates (same text, codes, transcript, speaker and context, within or across files)
+are merged into one passage with a ``DuplicatePassagesWarning`` naming the file: they would
+weigh twice in training and could sit on both sides of a cross-validation split. Passages with
+the same text but different codes are kept: they are coders' disagreements, not copies.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from os import PathLike
@@ -27,6 +35,10 @@ from dtors_nlp.errors import TrainingDataError
 TABLE_SUFFIXES = {".csv", ".tsv"}
 SUFFIXES = TABLE_SUFFIXES | {".jsonl", ".qdpx"}
 REVIEW_DECISIONS = {"accept", "reject", "change"}
+
+
+class DuplicatePassagesWarning(UserWarning):
+    """Exact duplicate passages in training data were merged into one."""
 
 
 @dataclass(frozen=True)
@@ -45,13 +57,50 @@ class CodedPassage:
 def load_coded(
     paths: str | PathLike[str] | Iterable[str | PathLike[str]],
     codebook: Codebook | None = None,
+    check_codes: bool = False,
 ) -> list[CodedPassage]:
-    """Read hand-coded passages from files or folders (searched recursively)."""
+    """Read hand-coded passages from files or folders (searched recursively).
+
+    ``check_codes``: raise TrainingDataError, naming the file, for codes not in ``codebook``.
+    Exact duplicates are merged with a DuplicatePassagesWarning (see the module docstring).
+    """
     codebook = codebook or load_codebook()
-    passages: list[CodedPassage] = []
+    passages: dict[CodedPassage, None] = {}  # an ordered set
     for path in _expand(paths):
-        passages.extend(_read_file(path, codebook))
-    return passages
+        read = _read_file(path, codebook)
+        if check_codes:
+            _check_codes(read, codebook, path)
+        duplicates = len(read) - len(set(read) - passages.keys())
+        if duplicates:
+            warnings.warn(
+                f"{path}: merged {duplicates} exact duplicate passage(s) (same text, codes, "
+                "transcript and speaker as another)",
+                DuplicatePassagesWarning,
+                stacklevel=2,
+            )
+        passages.update(dict.fromkeys(read))
+    return list(passages)
+
+
+def _check_codes(passages: list[CodedPassage], codebook: Codebook, path: Path) -> None:
+    """Refuse codes outside ``codebook``; most of them unknown suggests another codebook."""
+    used = {code for passage in passages for code in passage.codes | passage.rejected}
+    unknown = sorted(used - set(codebook.codes))
+    if not unknown:
+        return
+    shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+    if 2 * len(unknown) > len(used):
+        raise TrainingDataError(
+            f"{len(unknown)} of its {len(used)} codes are not in codebook {codebook.name!r} "
+            f"({shown}): was it coded with another codebook? Give that codebook with "
+            "--codebook FILE (codebook= in Python)",
+            path,
+        )
+    raise TrainingDataError(
+        f"codes not in codebook {codebook.name!r}: {shown} (correct them, give the right "
+        "codebook with --codebook, or drop them with --ignore-unknown-codes)",
+        path,
+    )
 
 
 def _expand(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> Iterator[Path]:

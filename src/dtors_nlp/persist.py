@@ -47,7 +47,12 @@ def starter_model_path() -> Path:
 
 
 def save_model(model: CodeSuggester, folder: str | PathLike[str], force: bool = False) -> None:
-    """Write ``model`` to ``folder`` as a whole: it appears complete or not at all."""
+    """Write ``model`` to ``folder`` as a whole: it appears complete or not at all.
+
+    The files are written to a hidden staging folder beside ``folder`` and renamed into place;
+    a model being replaced (``force``) is moved aside first and deleted only once the new one is
+    in place. An error or interrupt (KeyboardInterrupt) leaves no staging folder behind.
+    """
     folder = Path(folder)
     if folder.exists() and not force:
         raise DtorsError("already exists (use --force to replace it)", folder)
@@ -55,11 +60,26 @@ def save_model(model: CodeSuggester, folder: str | PathLike[str], force: bool = 
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
         _write_files(model, staging)
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
+        _move_into_place(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: Path, folder: Path) -> None:
+    """Rename ``staging`` to ``folder``; an old ``folder`` is kept until the rename is done."""
+    if not folder.exists():
+        staging.rename(folder)
+        return
+    old = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.old."))
+    try:
+        folder.replace(old)
+        try:
+            staging.rename(folder)
+        except BaseException:
+            old.replace(folder)
+            raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_files(model: CodeSuggester, folder: Path) -> None:

