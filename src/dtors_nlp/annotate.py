@@ -4,9 +4,11 @@ The run reads every transcript under the inputs, asks the model for suggestions 
 across transcripts, and keeps each finished transcript's suggestions in ``OUT/.parts/``. Only
 when every transcript is done does it write the outputs (``suggestions.jsonl``,
 ``suggestions.csv``, ``summary.csv`` and, if asked, a REFI-QDA project and a review page), each
-whole or not at all. An interrupted run leaves no partial output, and a re-run resumes: finished
-transcripts are skipped unless they changed or ``force`` is set. Files that cannot be read are
-reported in ``skipped.csv`` and the run goes on.
+whole or not at all, reading the suggestions back from the parts: a finished transcript is not
+kept in memory unless a REFI-QDA project or a review page needs its text. An interrupted run
+leaves no partial output, and a re-run resumes: finished transcripts are skipped unless they
+changed or ``force`` is set. Files that cannot be read are reported in ``skipped.csv`` and the
+run goes on.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ class AnnotationReport:
     outputs: list[Path] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Done:
+    """A finished transcript: its suggestions are in ``part``; the Transcript only if needed."""
+
+    id: str
+    source: str
+    part: Path
+    transcript: Transcript | None
+
+
 def annotate(
     inputs: Sequence[str | PathLike[str]],
     out_dir: str | PathLike[str],
@@ -59,22 +71,22 @@ def annotate(
     _prepare_out_dir(out, model, force)
     report = AnnotationReport(out)
     parts = out / ".parts"
-    done: list[tuple[Transcript, list[dict]]] = []
+    keep = bool({"qdpx", "html"} & set(formats))  # drafts need the transcripts' text
+    done: list[_Done] = []
     batch: list[Transcript] = []
     for path, result in track(iter_transcripts(inputs), "Reading and coding transcripts"):
         if isinstance(result, DtorsError):
             report.skipped.append((str(path), result.problem))
             continue
-        previous = None if force else _read_part(parts, result)
-        if previous is not None:
+        if not force and _part_is_current(parts, result):
             report.reused.append(result.id)
-            done.append((result, previous))
+            done.append(_done(result, parts, keep))
             continue
         batch.append(result)
         if sum(len(t.passages) for t in batch) >= PASSAGES_PER_BATCH:
-            done.extend(_code_batch(batch, model, parts, report))
+            done.extend(_code_batch(batch, model, parts, report, keep))
             batch = []
-    done.extend(_code_batch(batch, model, parts, report))
+    done.extend(_code_batch(batch, model, parts, report, keep))
     if not done and report.skipped:
         raise DtorsError(f"no transcript could be read ({len(report.skipped)} files skipped)")
     _write_outputs(out, done, model, formats, per_transcript, report)
@@ -124,52 +136,63 @@ def _fingerprint(transcript: Transcript) -> str:
     return hashlib.sha256(json.dumps([transcript.text, spans]).encode()).hexdigest()
 
 
-def _read_part(parts: Path, transcript: Transcript) -> list[dict] | None:
+def _part_is_current(parts: Path, transcript: Transcript) -> bool:
+    """True if an earlier run coded this very transcript (same text and passages)."""
     path = _part_path(parts, transcript)
     if not path.is_file():
-        return None
-    part = json.loads(path.read_text("utf-8"))
-    return part["suggestions"] if part["fingerprint"] == _fingerprint(transcript) else None
+        return False
+    return json.loads(path.read_text("utf-8"))["fingerprint"] == _fingerprint(transcript)
+
+
+def _done(transcript: Transcript, parts: Path, keep: bool) -> _Done:
+    part = _part_path(parts, transcript)
+    return _Done(transcript.id, transcript.source, part, transcript if keep else None)
 
 
 def _code_batch(
-    batch: list[Transcript], model: CodeSuggester, parts: Path, report: AnnotationReport
-) -> Iterator[tuple[Transcript, list[dict]]]:
+    batch: list[Transcript], model: CodeSuggester, parts: Path, report: AnnotationReport, keep: bool
+) -> Iterator[_Done]:
     if not batch:
         return
     found = model.suggest_many(batch)
     for transcript in batch:
-        rows = [suggestion.to_dict() for suggestion in found[transcript.id]]
+        rows = [suggestion.to_dict() for suggestion in found.pop(transcript.id)]
         part = {"fingerprint": _fingerprint(transcript), "suggestions": rows}
         write_atomically(_part_path(parts, transcript), json.dumps(part, ensure_ascii=False))
         report.coded.append(transcript.id)
-        yield transcript, rows
+        yield _done(transcript, parts, keep)
+
+
+def _rows(done: Iterable[_Done]) -> Iterator[dict]:
+    """The suggestions of finished transcripts, read back from their parts one at a time."""
+    for finished in done:
+        yield from json.loads(finished.part.read_text("utf-8"))["suggestions"]
 
 
 def _write_outputs(
     out: Path,
-    done: list[tuple[Transcript, list[dict]]],
+    done: list[_Done],
     model: CodeSuggester,
     formats: list[str],
     per_transcript: bool,
     report: AnnotationReport,
 ) -> None:
-    rows = [row for _, transcript_rows in done for row in transcript_rows]
-    transcripts = [transcript for transcript, _ in done]
-    report.suggestions = len(rows)
     written = [out / "summary.csv"]
-    files.write_summary(written[0], rows, [(t.id, t.source) for t in transcripts], model.codes)
+    counted = _counting(_rows(done), report)
+    files.write_summary(written[0], counted, [(d.id, d.source) for d in done], model.codes)
     if "jsonl" in formats:
         written.append(out / "suggestions.jsonl")
-        files.write_jsonl(written[-1], rows)
+        files.write_jsonl(written[-1], _rows(done))
     if "csv" in formats:
         written.append(out / "suggestions.csv")
-        files.write_csv(written[-1], rows)
-    groups = done if per_transcript else [(None, rows)]
-    for transcript, group_rows in groups:
-        chosen = [transcript] if transcript else transcripts
-        stem = _safe_stem(transcript.id) if transcript else "draft"
-        written.extend(_write_drafts(out, stem, chosen, group_rows, model, formats))
+        files.write_csv(written[-1], _rows(done))
+    if {"qdpx", "html"} & set(formats):
+        groups = [[d] for d in done] if per_transcript else [done]
+        for group in groups:
+            stem = _safe_stem(group[0].id) if per_transcript else "draft"
+            transcripts = [d.transcript for d in group]
+            rows = list(_rows(group))
+            written.extend(_write_drafts(out, stem, transcripts, rows, model, formats))
     skipped = out / "skipped.csv"
     if report.skipped:
         problems = [{"path": path, "problem": problem} for path, problem in report.skipped]
@@ -178,6 +201,14 @@ def _write_outputs(
     else:
         skipped.unlink(missing_ok=True)
     report.outputs = written
+
+
+def _counting(rows: Iterable[dict], report: AnnotationReport) -> Iterator[dict]:
+    """``rows`` unchanged, counted into ``report.suggestions``."""
+    report.suggestions = 0
+    for row in rows:
+        report.suggestions += 1
+        yield row
 
 
 def _write_drafts(
