@@ -60,10 +60,24 @@ class HeldOut:
     ``proba`` is NaN where the fold's model did not learn the code (too few examples).
     """
 
+    codes: list[str]
     proba: np.ndarray
     band: np.ndarray
     training_sizes: list[int] = field(default_factory=list)
     untrained: dict[str, int] = field(default_factory=dict)  # code -> folds it was not learned in
+
+    @classmethod
+    def empty(cls, n: int, codes: list[str]) -> HeldOut:
+        shape = (n, len(codes))
+        return cls(codes, np.full(shape, np.nan), np.zeros(shape, np.int8))
+
+    def record(self, model: CodeSuggester, rows: np.ndarray, proba: np.ndarray) -> None:
+        """Keep one fold's predictions for passages ``rows``."""
+        columns = [self.codes.index(code) for code in model.codes]
+        self.proba[np.ix_(rows, columns)] = proba
+        self.band[np.ix_(rows, columns)] = held_out_bands(model, proba)
+        for code in model.untrained_codes_:
+            self.untrained[code] = self.untrained.get(code, 0) + 1
 
 
 @dataclass
@@ -161,41 +175,19 @@ def cross_validate(
     A share takes the first passages of each training part in one seeded random order, so the
     smaller training sets are nested in the larger ones and the test folds stay the same.
     """
-    n = len(passages)
-    rank = np.argsort(np.random.default_rng(SEED).permutation(n))  # the order passages are added
-    runs = {
-        f: HeldOut(np.full((n, len(codes)), np.nan), np.zeros((n, len(codes)), np.int8))
-        for f in fractions
-    }
+    rank = np.argsort(np.random.default_rng(SEED).permutation(len(passages)))
+    runs = {f: HeldOut.empty(len(passages), codes) for f in fractions}
     jobs = [(f, fold) for f in fractions for fold in np.unique(fold_of)]
     with threadpool_limits(limits=1, user_api="blas"):  # many small fits: threads only contend
         for fraction, fold in track(jobs, "Cross-validating", total=len(jobs)):
-            _run_fold(passages, fold_of == fold, fraction, rank, make_model, codes, runs[fraction])
+            test, train = np.flatnonzero(fold_of == fold), np.flatnonzero(fold_of != fold)
+            train = train[np.argsort(rank[train])][: math.ceil(fraction * len(train))]
+            model = make_model().fit_coded([passages[i] for i in train])
+            held_out = [passages[i] for i in test]
+            proba = model.predict_proba([p.text for p in held_out], [p.context for p in held_out])
+            runs[fraction].record(model, test, proba)
+            runs[fraction].training_sizes.append(len(train))
     return runs
-
-
-def _run_fold(
-    passages: Sequence[CodedPassage],
-    is_test: np.ndarray,
-    fraction: float,
-    rank: np.ndarray,
-    make_model: Callable[[], CodeSuggester],
-    codes: list[str],
-    run: HeldOut,
-) -> None:
-    """Train on a share of the other folds, predict the held-out fold into ``run``."""
-    test, train = np.flatnonzero(is_test), np.flatnonzero(~is_test)
-    train = train[np.argsort(rank[train])][: math.ceil(fraction * len(train))]
-    model = make_model().fit_coded([passages[i] for i in train])
-    proba = model.predict_proba(
-        [passages[i].text for i in test], [passages[i].context for i in test]
-    )
-    columns = [codes.index(code) for code in model.codes]
-    run.proba[np.ix_(test, columns)] = proba
-    run.band[np.ix_(test, columns)] = held_out_bands(model, proba)
-    run.training_sizes.append(len(train))
-    for code in model.untrained_codes_:
-        run.untrained[code] = run.untrained.get(code, 0) + 1
 
 
 def held_out_bands(model: CodeSuggester, proba: np.ndarray) -> np.ndarray:
