@@ -11,8 +11,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -32,6 +30,9 @@ class LinearMap:
         cls, x: np.ndarray, y: np.ndarray, n_classes: int, c: float, balanced: bool
     ) -> LinearMap:
         """Fit a logistic regression; classes missing from ``y`` get a score that never wins."""
+        from sklearn.exceptions import ConvergenceWarning  # here: loading a model needs no sklearn
+        from sklearn.linear_model import LogisticRegression
+
         present = np.unique(y)
         coef = np.zeros((n_classes if n_classes > 2 else 1, x.shape[1]))
         intercept = np.full(coef.shape[0], -30.0)

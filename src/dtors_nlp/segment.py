@@ -13,6 +13,7 @@ passage keeps as ``context`` the nearest preceding interviewer turn, or its last
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from functools import cache
 
@@ -66,8 +67,7 @@ def split_sentences(turns: Sequence[Turn], segmenter: str = "fast") -> list[Sent
 @cache
 def pipeline(segmenter: str):
     """The spaCy pipeline for ``segmenter``, loaded once."""
-    import spacy
-
+    spacy = _import_spacy()
     if segmenter == "fast":
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
@@ -82,6 +82,25 @@ def pipeline(segmenter: str):
     nlp.enable_pipe("senter")
     nlp.max_length = MAX_TURN_CHARS[segmenter]
     return nlp
+
+
+def _import_spacy():
+    """spaCy, imported without letting thinc import torch when torch is not loaded yet.
+
+    thinc imports torch if it is installed (seconds of start-up), though the CPU pipelines used
+    here never call it; hiding torch for the length of the import keeps ``inspect`` and
+    re-annotation from cached embeddings quick. torch imports normally afterwards.
+    """
+    if "torch" in sys.modules or "spacy" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    try:
+        import spacy
+    finally:
+        del sys.modules["torch"]
+    return spacy
 
 
 def make_passages(transcript: Transcript, max_sentences: int, max_words: int) -> list[Passage]:
