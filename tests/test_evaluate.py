@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from threadpoolctl import threadpool_limits
 
 from dtors_nlp import evaluate as evaluate_module
 from dtors_nlp.cli import main
@@ -20,7 +19,14 @@ from dtors_nlp.codebook import load_codebook
 from dtors_nlp.coded import CodedPassage, load_coded
 from dtors_nlp.embed import Embedder
 from dtors_nlp.errors import OutputError, TrainingDataError
-from dtors_nlp.evaluate import LIKELY, NOT_SUGGESTED, evaluate, held_out_bands, outer_folds
+from dtors_nlp.evaluate import (
+    LIKELY,
+    NOT_SUGGESTED,
+    evaluate,
+    held_out_bands,
+    outer_folds,
+    single_threaded_fits,
+)
 from dtors_nlp.evaluate_report import REPORT_FILES, write_report
 from dtors_nlp.model import CodeSuggester
 
@@ -123,7 +129,7 @@ def test_learning_curve_grows_the_training_set(evaluation):
 
 
 def test_single_label_dimension_suggests_one_code(passages, embedder):
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_fits():
         model = CodeSuggester(embedder=embedder, min_examples=3).fit_coded(passages)
     proba = model.predict_proba([p.text for p in passages])
     bands = held_out_bands(model, proba)
