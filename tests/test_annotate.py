@@ -1,12 +1,9 @@
-"""Batch annotation and training from the command line, and the offline guarantee."""
+"""Batch annotation and training from the command line (the offline guarantee: test_offline.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -191,41 +188,3 @@ def test_review_decisions_change_what_a_retrained_model_suggests(
     before = small_model.predict_proba(texts)[:, small_model.codes.index(code)]
     after = retrained.predict_proba(texts)[:, retrained.codes.index(code)]
     assert np.mean(after) > 2 * np.mean(before)
-
-
-OFFLINE = """
-import os, socket, sys
-os.environ.pop("HF_HUB_OFFLINE", None)
-os.environ.pop("TRANSFORMERS_OFFLINE", None)
-def refuse(*args, **kwargs):
-    raise OSError("network use attempted")
-socket.socket.connect = refuse
-socket.socket.connect_ex = refuse
-socket.create_connection = refuse
-socket.getaddrinfo = refuse
-from dtors_nlp.cli import main
-main(sys.argv[1:])
-"""
-
-
-def test_everything_works_with_the_network_blocked(tmp_path, starter_passages):
-    data = tmp_path / "coded.csv"
-    with data.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["text", "codes", "transcript"])
-        for p in starter_passages[::6]:
-            writer.writerow([p.text, ";".join(sorted(p.codes)), p.transcript])
-    env = {**os.environ, "DTORS_NLP_CACHE": str(tmp_path / "cache")}
-    for args in (
-        ["train", str(data), "--out", str(tmp_path / "m")],
-        ["annotate", str(EXAMPLES), "--out", str(tmp_path / "d"), "--model", str(tmp_path / "m")],
-    ):
-        done = subprocess.run(
-            [sys.executable, "-c", OFFLINE, "--quiet", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-    assert (tmp_path / "d" / "suggestions.jsonl").stat().st_size > 0

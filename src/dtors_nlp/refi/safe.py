@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,15 @@ from dtors_nlp.errors import RefiError, UnsafeFileError
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+# What reading a damaged member raises (NotImplementedError: an unknown compression method)
+CORRUPT_MEMBER = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    OSError,
+    EOFError,
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class Archive:
             raise RefiError(f"the archive has no member {name!r}", self.label)
         try:
             return self._zip.read(name)
-        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError) as error:
+        except CORRUPT_MEMBER as error:
             raise RefiError(f"member {name!r} is corrupt ({error})", self.label) from None
 
 
@@ -118,7 +128,7 @@ def parse_xml(data: bytes, label: str, namespace: str, root: str) -> Element:
         element = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as error:
         raise UnsafeFileError(f"refused XML with a DTD or entities ({error})", label) from None
-    except ParseError as error:
+    except (ParseError, LookupError) as error:  # LookupError: an unknown declared encoding
         raise RefiError(f"malformed XML ({error})", label) from None
     expected = f"{{{namespace}}}{root}"
     if element.tag != expected:
