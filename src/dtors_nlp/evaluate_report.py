@@ -35,7 +35,8 @@ EXPLAIN = {
     "kappa": "Cohen's kappa: agreement between model and coders beyond chance "
     "(1 perfect, 0 no better than chance)",
     "alpha": "Krippendorff's alpha (nominal): agreement beyond chance as content analysts "
-    "report it; 0.8 is the usual bar for firm conclusions, 0.667 for tentative ones",
+    "report it; 0.8 is the usual bar for firm conclusions, 0.667 for tentative ones; it falls "
+    "below 0 when the model uses a code far more or less often than the coders",
     "macro": "the mean over the dimension's codes, each code counting equally",
     "micro": "all of the dimension's (passage, code) decisions pooled, so frequent codes weigh "
     "more",
