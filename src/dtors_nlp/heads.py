@@ -32,6 +32,7 @@ class LinearMap:
         """Fit a logistic regression; classes missing from ``y`` get a score that never wins."""
         from sklearn.exceptions import ConvergenceWarning  # here: loading a model needs no sklearn
         from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
 
         present = np.unique(y)
         coef = np.zeros((n_classes if n_classes > 2 else 1, x.shape[1]))
@@ -45,7 +46,8 @@ class LinearMap:
         model = LogisticRegression(
             C=c, class_weight="balanced" if balanced else None, max_iter=2000
         )
-        with warnings.catch_warnings():
+        # L-BFGS on small problems is many times slower with multi-threaded BLAS
+        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(x, y)
         if n_classes == 2:
