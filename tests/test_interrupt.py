@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import dtors_nlp as dn
-from dtors_nlp import persist
+from dtors_nlp import files, persist
 from dtors_nlp.cli import main
 
 ANNOTATE_ONE_AT_A_TIME = """
@@ -59,8 +59,8 @@ def fingerprints(folder: Path) -> dict[str, str]:
 def leftovers(folder: Path) -> list[str]:
     """Temporary files and staging folders anywhere under ``folder``."""
     found = []
-    for _, dirs, files in os.walk(folder):
-        found += [name for name in files if name.endswith(".part")]
+    for _, dirs, names in os.walk(folder):
+        found += [name for name in names if name.endswith(".part")]
         found += [name for name in dirs if name.startswith(".") and name != ".parts"]
     return found
 
@@ -146,9 +146,7 @@ def test_interrupted_train_leaves_no_model_folder(tmp_path, starter_passages, si
     models = tmp_path / "models"
     models.mkdir()
     process = start(["train", str(data), "--out", str(models / "m")], tmp_path)
-    embedding = (tmp_path / "cache").is_dir
-    ready = (lambda: cache_size(tmp_path) > cached_bytes) if cached_bytes else embedding
-    stderr = interrupt_when(process, ready, signum, tmp_path)
+    stderr = interrupt_when(process, lambda: cache_size(tmp_path) > cached_bytes, signum, tmp_path)
     assert "interrupted; nothing partial was written" in stderr
     assert os.listdir(models) == []  # neither the model folder nor a staging folder
     assert hashlib.sha256(data.read_bytes()).hexdigest() == before
@@ -195,8 +193,6 @@ def test_an_interrupt_as_a_model_replaces_another_keeps_the_old_one(tmp_path, mo
 
 
 def test_write_atomically_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
-    from dtors_nlp import files
-
     target = tmp_path / "suggestions.jsonl"
     target.write_text("old", "utf-8")
 
