@@ -15,8 +15,8 @@ than ``min_examples`` coded passages are reported in ``untrained_codes_`` and ne
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from os import PathLike
 
@@ -51,8 +51,8 @@ class Suggestion:
     model: str
 
     def to_dict(self) -> dict:
-        row = asdict(self)
-        row["exemplars"] = list(self.exemplars)
+        row = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        row["exemplars"] = list(self.exemplars)  # shallow: asdict's deep copies cost more
         return row
 
 
@@ -247,25 +247,26 @@ class CodeSuggester:
         )
         proba = self._proba_from_features(x)
         exemplars = self._nearest_exemplars(x[:, : self._text_dimension(x)])
+        codes = self.codes
         found: dict[str, list[Suggestion]] = {t.id: [] for t in transcripts}
-        for row, (transcript, index, passage) in enumerate(passages):
-            for column, code in self._suggested_columns(proba[row]):
-                found[transcript.id].append(
-                    Suggestion(
-                        transcript=transcript.id,
-                        source=transcript.source,
-                        passage=index,
-                        start=passage.start,
-                        end=passage.end,
-                        speaker=passage.speaker,
-                        text=passage.text,
-                        code=code,
-                        confidence=round(float(proba[row, column]), 4),
-                        band=self.band(code, proba[row, column]),
-                        exemplars=tuple(exemplars(row, code)),
-                        model=self.name,
-                    )
+        for row, column, band in self._suggested_cells(proba):
+            transcript, index, passage = passages[row]
+            found[transcript.id].append(
+                Suggestion(
+                    transcript=transcript.id,
+                    source=transcript.source,
+                    passage=index,
+                    start=passage.start,
+                    end=passage.end,
+                    speaker=passage.speaker,
+                    text=passage.text,
+                    code=codes[column],
+                    confidence=round(float(proba[row, column]), 4),
+                    band=band,
+                    exemplars=tuple(exemplars(row, codes[column])),
+                    model=self.name,
                 )
+            )
         return found
 
     def band(self, code: str, probability: float) -> str | None:
@@ -275,17 +276,26 @@ class CodeSuggester:
             return "likely"
         return "review" if probability >= thresholds["review"] else None
 
-    def _suggested_columns(self, row: np.ndarray) -> list[tuple[int, str]]:
-        """Columns worth suggesting: at most one per single-label dimension."""
-        chosen, column = [], 0
+    def _suggested_cells(self, proba: np.ndarray) -> Iterator[tuple[int, int, str]]:
+        """(row, column, band) of each suggestion, row by row, as ``band`` decides.
+
+        In a single-label dimension only a row's most probable code is a candidate.
+        """
+        likely = np.array([self.thresholds_[code]["likely"] for code in self.codes])
+        review = np.array([self.thresholds_[code]["review"] for code in self.codes])
+        candidate = np.ones(proba.shape, dtype=bool)
+        column = 0
         for spec in self.specs_:
-            span = range(column, column + len(spec.codes))
-            candidates = [max(span, key=lambda i: row[i])] if spec.single_label else list(span)
-            chosen.extend(
-                (i, self.codes[i]) for i in candidates if self.band(self.codes[i], row[i])
-            )
+            span = slice(column, column + len(spec.codes))
+            if spec.single_label:
+                best = np.zeros((len(proba), len(spec.codes)), dtype=bool)
+                best[np.arange(len(proba)), proba[:, span].argmax(axis=1)] = True
+                candidate[:, span] = best
             column += len(spec.codes)
-        return chosen
+        is_likely = proba >= likely
+        rows, columns = np.nonzero(candidate & (is_likely | (proba >= review)))
+        for row, column in zip(rows.tolist(), columns.tolist()):
+            yield row, column, "likely" if is_likely[row, column] else "review"
 
     # --- features and exemplars ----------------------------------------------------------------
 
