@@ -288,12 +288,25 @@ def _print_training_figures(model) -> None:
     help="The sentence model folder the model was trained with, if not the bundled one.",
 )
 @click.option("--force", is_flag=True, help="Recode every transcript; replace another draft.")
+@click.option(
+    "--fast",
+    is_flag=True,
+    help="The starter model on static embeddings distilled from MiniLM: many times faster, "
+    "somewhat less accurate (see docs/performance.md).",
+)
 @NO_CACHE_OPTION
-def annotate(inputs, out, model_dir, formats, per_transcript, embedder, force, no_cache) -> None:
+def annotate(
+    inputs, out, model_dir, formats, per_transcript, embedder, force, fast, no_cache
+) -> None:
     """Pre-code transcripts (files or folders, recursively) into a draft folder."""
     from dtors_nlp.annotate import annotate as run
-    from dtors_nlp.persist import load_model
+    from dtors_nlp.persist import load_model, starter_model_path
 
+    if fast:
+        if model_dir or embedder:
+            raise DtorsError("--fast uses the fast starter model: leave out --model and --embedder")
+        model_dir = starter_model_path("dtors-starter-fast")
+        embedder = starter_model_path("minilm-static")
     model = load_model(model_dir, embedder=_embedder(embedder, no_cache))
     report = run(inputs, out, model, formats.split(","), force=force, per_transcript=per_transcript)
     for path, problem in report.skipped:

@@ -38,12 +38,16 @@ PARAMETERS = (
 )
 
 
-def starter_model_path() -> Path:
-    """The starter model shipped with the library (in the package, or in a source checkout)."""
-    packaged = Path(__file__).parent / "_models" / "dtors-starter"
-    if (packaged / "model.json").is_file():
+def starter_model_path(name: str = "dtors-starter") -> Path:
+    """A model folder shipped with the library (in the package, or in a source checkout).
+
+    ``name``: the starter model by default; ``dtors-starter-fast`` and ``minilm-static`` for the
+    fast mode (the starter model trained on static embeddings, and the static embedding model).
+    """
+    packaged = Path(__file__).parent / "_models" / name
+    if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "models" / "dtors-starter"
+    return Path(__file__).resolve().parents[2] / "models" / name
 
 
 def save_model(model: CodeSuggester, folder: str | PathLike[str], force: bool = False) -> None:
