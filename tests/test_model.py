@@ -111,3 +111,34 @@ def _transcript(texts: list[str]) -> Transcript:
         turns.append(Turn("Participant", "interviewee", start, start + len(answer), answer))
         passages.append(Passage(start, start + len(answer), answer, "Participant", i))
     return Transcript("t1", "t1.txt", text, turns, passages=passages)
+
+
+def test_predict_decides_at_most_one_code_per_single_label_dimension(small_model, starter_passages):
+    held_out = [p for i, p in enumerate(starter_passages) if i % 3 == 1][:60]
+    decided = small_model.predict([p.text for p in held_out])
+    assert len(decided) == len(held_out)
+    single = [d.name for d in small_model.codebook_.dimensions if not d.multi_label]
+    for codes in decided:
+        assert codes <= set(small_model.codes)
+        for dimension in single:
+            assert sum(code.startswith(f"{dimension}/") for code in codes) <= 1
+    hits = sum(len(codes & p.codes) for codes, p in zip(decided, held_out))
+    assert hits >= 0.3 * sum(len(p.codes) for p in held_out)
+
+
+def test_decision_weights_favour_a_rare_class_when_that_raises_f1():
+    from dtors_nlp.heads import tune_decision_weights
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.1).astype(int)
+    p1 = np.clip(0.05 + 0.3 * y + 0.1 * rng.random(400), 0, 1)  # calibrated but never > 0.5
+    weights = tune_decision_weights(y, np.column_stack([1 - p1, p1]))
+    assert weights[0] == 1 and weights[1] > 1
+    assert ((np.column_stack([1 - p1, p1]) * weights).argmax(axis=1) == y).mean() > 0.9
+
+
+def test_a_training_set_with_nothing_to_learn_is_refused(embedder):
+    texts = [f"passage number {i}" for i in range(20)]
+    labels = [{"barrier/engagement"}] * 2 + [set()] * 18
+    with pytest.raises(dn.TrainingDataError, match="nothing to learn"):
+        dn.CodeSuggester(embedder=embedder).fit(texts, labels)

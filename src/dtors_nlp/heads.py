@@ -9,6 +9,7 @@ Learned state is plain arrays, so a head is saved without pickle.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -80,35 +81,48 @@ class CalibratedHead:
     """One decision: absent/present for a multi-label code, or none/one-of-k for a dimension.
 
     ``y`` holds class indices: 0 is "absent" (or "none of the dimension's codes"), 1..k the codes.
+    ``c`` is the regularisation strength, or several to choose from by out-of-fold log-loss.
+    Besides probabilities, the head learns ``decision_weights_``: per-class multipliers such that
+    ``argmax(proba * weights)`` maximises out-of-fold F1 (macro-F1 over the classes of a
+    single-label dimension), the decision ``predict`` uses.
     """
 
-    def __init__(self, n_classes: int, c: float = 1.0) -> None:
+    def __init__(self, n_classes: int, c: float | Sequence[float] = 1.0) -> None:
         self.n_classes = n_classes
         self.c = c
 
     def fit(self, x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> CalibratedHead:
         """Fit on all data; keep cross-fitted calibrated probabilities in ``oof_proba_``."""
-        oof_scores = self._out_of_fold_scores(x, y, folds)
-        self.base_ = LinearMap.fit(x, y, self.n_classes, self.c, balanced=True)
+        candidates = [self.c] if np.isscalar(self.c) else list(self.c)
+        tried = [(c, *self._out_of_fold(x, y, folds, c)) for c in candidates]
+        self.c_, oof_scores, self.oof_proba_ = min(tried, key=lambda t: _log_loss(y, t[2]))
+        self.base_ = LinearMap.fit(x, y, self.n_classes, self.c_, balanced=True)
         self.calibrator_ = self._fit_calibrator(oof_scores, y)
-        self.oof_proba_ = np.zeros((len(y), self.n_classes))
-        for fold in np.unique(folds):
-            test = folds == fold
-            calibrator = self._fit_calibrator(oof_scores[~test], y[~test])
-            self.oof_proba_[test] = calibrator.proba(oof_scores[test])
+        self.decision_weights_ = tune_decision_weights(y, self.oof_proba_)
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, (n, n_classes)."""
         return self.calibrator_.proba(self.base_.scores(x))
 
-    def _out_of_fold_scores(self, x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The decided class of each row (0: absent / none)."""
+        return (self.predict_proba(x) * self.decision_weights_).argmax(axis=1)
+
+    def _out_of_fold(
+        self, x: np.ndarray, y: np.ndarray, folds: np.ndarray, c: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw scores of models that did not see each row, and cross-fitted calibrations."""
         scores = np.zeros((len(y), 1 if self.n_classes == 2 else self.n_classes))
         for fold in np.unique(folds):
             test = folds == fold
-            model = LinearMap.fit(x[~test], y[~test], self.n_classes, self.c, balanced=True)
+            model = LinearMap.fit(x[~test], y[~test], self.n_classes, c, balanced=True)
             scores[test] = model.scores(x[test])
-        return scores
+        proba = np.zeros((len(y), self.n_classes))
+        for fold in np.unique(folds):
+            test = folds == fold
+            proba[test] = self._fit_calibrator(scores[~test], y[~test]).proba(scores[test])
+        return scores, proba
 
     def _fit_calibrator(self, scores: np.ndarray, y: np.ndarray) -> LinearMap:
         return LinearMap.fit(scores, y, self.n_classes, c=100.0, balanced=False)
@@ -120,6 +134,7 @@ class CalibratedHead:
             "base_intercept": self.base_.intercept,
             "calibrator_coef": self.calibrator_.coef,
             "calibrator_intercept": self.calibrator_.intercept,
+            "decision_weights": self.decision_weights_,
         }
 
     @classmethod
@@ -128,4 +143,38 @@ class CalibratedHead:
         head = cls(n_classes)
         head.base_ = LinearMap(arrays["base_coef"], arrays["base_intercept"])
         head.calibrator_ = LinearMap(arrays["calibrator_coef"], arrays["calibrator_intercept"])
+        head.decision_weights_ = arrays["decision_weights"]
         return head
+
+
+WEIGHT_GRID = np.geomspace(0.1, 30.0, 36)
+
+
+def tune_decision_weights(y: np.ndarray, proba: np.ndarray, rounds: int = 3) -> np.ndarray:
+    """Class multipliers (class 0 fixed at 1) maximising the F1 of ``argmax(proba * w)``.
+
+    Two classes: F1 of class 1. More: macro-F1 over all classes. Coordinate ascent on a grid.
+    """
+    weights = np.ones(proba.shape[1])
+    for _ in range(rounds):
+        for k in range(1, proba.shape[1]):
+            scores = []
+            for w in WEIGHT_GRID:
+                weights[k] = w
+                scores.append(_decision_f1(y, (proba * weights).argmax(axis=1), proba.shape[1]))
+            weights[k] = WEIGHT_GRID[int(np.argmax(scores))]
+    return weights
+
+
+def _decision_f1(y: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
+    classes = [1] if n_classes == 2 else range(n_classes)
+    f1s = []
+    for k in classes:
+        hits = np.sum((predicted == k) & (y == k))
+        total = np.sum(predicted == k) + np.sum(y == k)
+        f1s.append(2 * hits / total if total else 0.0)
+    return float(np.mean(f1s))
+
+
+def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, 1.0))))

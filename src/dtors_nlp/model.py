@@ -82,7 +82,8 @@ class CodeSuggester:
     folds : cross-validation folds for calibration and thresholds.
     use_context : add the interviewer's preceding question as features: "auto" (when most
         training passages have one), True or False.
-    c : inverse regularisation strength of the logistic regressions.
+    c : inverse regularisation strength of the logistic regressions, or several values for each
+        head to choose from by out-of-fold log-loss.
     n_exemplars : nearest hand-coded passages shown with each suggestion.
     name : how the model names itself in suggestions and drafts.
     """
@@ -96,7 +97,7 @@ class CodeSuggester:
         min_examples: int = 5,
         folds: int = 5,
         use_context: bool | str = "auto",
-        c: float = 4.0,
+        c: float | tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 4.0, 16.0),
         n_exemplars: int = 3,
         name: str = "dtors-nlp model",
     ) -> None:
@@ -142,6 +143,10 @@ class CodeSuggester:
         self.untrained_codes_ = {
             code: count for code, count in self.counts_.items() if count < self.min_examples
         }
+        if len(self.untrained_codes_) == len(self.counts_):
+            raise TrainingDataError(
+                f"no code has {self.min_examples} or more coded passages: nothing to learn"
+            )
         self.uses_context_ = _decide_context(self.use_context, contexts)
         x = self._features(texts, contexts if self.uses_context_ else None)
         fold_of = assign_folds(len(texts), groups, self.folds)
@@ -229,6 +234,22 @@ class CodeSuggester:
         """
         x = self._features(list(texts), contexts if self.uses_context_ else None)
         return self._proba_from_features(x)
+
+    def predict(
+        self, texts: Sequence[str], contexts: Sequence[str] | None = None
+    ) -> list[set[str]]:
+        """The codes decided for each text: the rule that maximised out-of-fold F1 per head.
+
+        Unlike the bands, which serve a coder's review, this is one best guess per code (at
+        most one code per single-label dimension), for benchmarks and automatic use.
+        """
+        x = self._features(list(texts), contexts if self.uses_context_ else None)
+        decided: list[set[str]] = [set() for _ in range(len(x))]
+        for head, spec in zip(self.heads_, self.specs_):
+            for row, k in enumerate(head.predict(x)):
+                if k:
+                    decided[row].add(spec.codes[k - 1])
+        return decided
 
     def _proba_from_features(self, x: np.ndarray) -> np.ndarray:
         columns = [head.predict_proba(x)[:, 1:] for head in self.heads_]
