@@ -309,19 +309,34 @@ def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def print_table(title: str, results: list[SizeResult]) -> None:
+def print_header(title: str) -> None:
     print(f"\n{title}")
     print(
         f"{'N':>4} {'passages':>8} {'sentences':>9} {'raw/s':>8} {'cold s':>7} {'cold/s':>8} "
-        f"{'e2e/raw':>7} {'warm s':>7} {'cold/warm':>9} {'peak RSS':>9}"
+        f"{'e2e/raw':>7} {'warm s':>7} {'cold/warm':>9} {'peak RSS':>9}  load",
+        flush=True,
     )
-    for r in results:
-        print(
-            f"{r.transcripts:>4} {r.passages:>8} {r.sentences:>9} {r.passages / r.raw:>8.0f} "
-            f"{r.cold.seconds:>7.1f} {r.passages / r.cold.seconds:>8.0f} "
-            f"{r.raw / r.cold.seconds:>7.0%} {r.warm.seconds:>7.2f} "
-            f"{r.cold.seconds / r.warm.seconds:>8.1f}x {r.cold.peak_rss / 1e9:>7.2f}GB"
-        )
+
+
+def print_row(r: SizeResult) -> None:
+    print(
+        f"{r.transcripts:>4} {r.passages:>8} {r.sentences:>9} {r.passages / r.raw:>8.0f} "
+        f"{r.cold.seconds:>7.1f} {r.passages / r.cold.seconds:>8.0f} "
+        f"{r.raw / r.cold.seconds:>7.0%} {r.warm.seconds:>7.2f} "
+        f"{r.cold.seconds / r.warm.seconds:>8.1f}x {r.cold.peak_rss / 1e9:>7.2f}GB  "
+        f"{load_average()}",
+        flush=True,
+    )
+
+
+def measure_mode(title: str, corpora: list[Path], work: Path, repeat: int, fast: bool):
+    """Every size in one mode, each row printed as soon as it is measured."""
+    print_header(title)
+    results = []
+    for corpus in corpora:
+        results.append(measure_size(corpus, work, repeat, fast))
+        print_row(results[-1])
+    return results
 
 
 def check(name: str, value: float, target: float, at_least: bool) -> None:
@@ -371,14 +386,11 @@ def main(argv: list[str] | None = None) -> None:
         corpora = [work / f"corpus-{n}" for n in sizes]
         for n, corpus in zip(sizes, corpora):
             generate_corpus(corpus, n, args.seed)
-        results = [measure_size(corpus, work, repeat, fast=False) for corpus in corpora]
-        fast = [measure_size(c, work, repeat, fast=True) for c in corpora] if args.fast else []
+        minilm = "MiniLM (throughput in passages/s; a passage is 1-3 participant sentences)"
+        results = measure_mode(minilm, corpora, work, repeat, fast=False)
+        static = "fast mode: annotate --fast, static embeddings (models/minilm-static)"
+        fast = measure_mode(static, corpora, work, repeat, fast=True) if args.fast else []
         help_s, inspect_s = startup_seconds(corpora[0] / "int0001.txt", repeat)
-    print_table(
-        "MiniLM (throughput in passages/s; a passage is 1-3 participant sentences)", results
-    )
-    if fast:
-        print_table("fast mode: --fast, static embeddings (models/minilm-static)", fast)
     print(f"\ndtors-nlp --help {help_s:.2f} s; dtors-nlp inspect FILE {inspect_s:.2f} s")
     print(f"load average at end {load_average()}")
     print_targets(results, fast, help_s)
