@@ -25,7 +25,6 @@ from dtors_nlp.evaluate import (
     evaluate,
     held_out_bands,
     outer_folds,
-    single_threaded_fits,
 )
 from dtors_nlp.evaluate_report import REPORT_FILES, write_report
 from dtors_nlp.model import CodeSuggester
@@ -129,8 +128,7 @@ def test_learning_curve_grows_the_training_set(evaluation):
 
 
 def test_single_label_dimension_suggests_one_code(passages, embedder):
-    with single_threaded_fits():
-        model = CodeSuggester(embedder=embedder, min_examples=3).fit_coded(passages)
+    model = CodeSuggester(embedder=embedder, min_examples=3).fit_coded(passages)
     proba = model.predict_proba([p.text for p in passages])
     bands = held_out_bands(model, proba)
     motivation = [i for i, code in enumerate(model.codes) if code.startswith("motivation/")]

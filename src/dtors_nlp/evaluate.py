@@ -22,8 +22,7 @@ curve: the same folds, trained on 20 to 100% of each training part.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from os import PathLike
 
@@ -178,28 +177,15 @@ def cross_validate(
     rank = np.argsort(np.random.default_rng(SEED).permutation(len(passages)))
     runs = {f: HeldOut.empty(len(passages), codes) for f in fractions}
     jobs = [(f, fold) for f in fractions for fold in np.unique(fold_of)]
-    with single_threaded_fits():
-        for fraction, fold in track(jobs, "Cross-validating", total=len(jobs)):
-            test, train = np.flatnonzero(fold_of == fold), np.flatnonzero(fold_of != fold)
-            train = train[np.argsort(rank[train])][: math.ceil(fraction * len(train))]
-            model = make_model().fit_coded([passages[i] for i in train])
-            held_out = [passages[i] for i in test]
-            proba = model.predict_proba([p.text for p in held_out], [p.context for p in held_out])
-            runs[fraction].record(model, test, proba)
-            runs[fraction].training_sizes.append(len(train))
+    for fraction, fold in track(jobs, "Cross-validating", total=len(jobs)):
+        test, train = np.flatnonzero(fold_of == fold), np.flatnonzero(fold_of != fold)
+        train = train[np.argsort(rank[train])][: math.ceil(fraction * len(train))]
+        model = make_model().fit_coded([passages[i] for i in train])
+        held_out = [passages[i] for i in test]
+        proba = model.predict_proba([p.text for p in held_out], [p.context for p in held_out])
+        runs[fraction].record(model, test, proba)
+        runs[fraction].training_sizes.append(len(train))
     return runs
-
-
-@contextmanager
-def single_threaded_fits() -> Iterator[None]:
-    """One BLAS thread while fitting: many small logistic regressions run about ten times faster
-    (SciPy's L-BFGS-B loses most of its time to thread hand-offs). scikit-learn is imported
-    first, as the limit only reaches libraries already loaded."""
-    import sklearn.linear_model  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def held_out_bands(model: CodeSuggester, proba: np.ndarray) -> np.ndarray:

@@ -29,7 +29,6 @@ from dtors_nlp.codebook import Codebook
 from dtors_nlp.coded import CodedPassage
 from dtors_nlp.embed import Embedder
 from dtors_nlp.errors import TrainingDataError
-from dtors_nlp.evaluate import single_threaded_fits
 from dtors_nlp.files import refuse_overwrite, write_atomically
 from dtors_nlp.model import CodeSuggester
 from dtors_nlp.transcripts.spans import Passage, Transcript
@@ -104,8 +103,7 @@ def rank_for_coding(
 def _train(
     passages: Sequence[CodedPassage], codebook: Codebook | None, embedder: Embedder | None
 ) -> CodeSuggester:
-    with single_threaded_fits():
-        return CodeSuggester(codebook=codebook, embedder=embedder).fit_coded(passages)
+    return CodeSuggester(codebook=codebook, embedder=embedder).fit_coded(passages)
 
 
 def _key(text: str) -> str:
