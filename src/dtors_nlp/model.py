@@ -97,7 +97,7 @@ class CodeSuggester:
         min_examples: int = 5,
         folds: int = 5,
         use_context: bool | str = "auto",
-        c: float | tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 4.0, 16.0),
+        c: float | tuple[float, ...] = (0.1, 0.3, 1.0, 4.0),
         n_exemplars: int = 3,
         name: str = "dtors-nlp model",
     ) -> None:
