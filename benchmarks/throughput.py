@@ -9,7 +9,7 @@ The corpus is generated from a seed: N interview-length transcripts (about 9,000
 that almost every sentence is unique and the embedding cache cannot hit by accident). On that
 corpus, in one run, it measures:
 
-- the raw encoder: sentence-transformers ``encode`` alone on the passages' texts, in this process;
+- the raw encoder: sentence-transformers ``encode`` alone on the passages' texts (model loaded);
 - cold ``dtors-nlp annotate`` end to end (load, segment, embed, classify, write) in a subprocess
   with an empty embedding cache (``DTORS_NLP_CACHE``), and its peak RSS;
 - a warm re-run (``--force``: every transcript recoded, every vector from the cache);
@@ -22,6 +22,7 @@ figures, since other jobs on a 2-core machine move them.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -288,11 +289,25 @@ class SizeResult:
 
 
 def measure_size(corpus: Path, work: Path, repeat: int, fast: bool) -> SizeResult:
-    texts, sentences = passage_texts(corpus)
-    raw = raw_encoder_seconds(texts, fast, repeat)
+    """Raw encoder and annotate figures on ``corpus``.
+
+    The encoder runs in a child process too: a child's peak RSS starts from its parent's at
+    fork, so this process must stay small for the annotate figures to be its own.
+    """
+    args = [sys.executable, __file__, "--encode-only", str(corpus), "--repeat", str(repeat)]
+    encoded = json.loads(
+        subprocess.run(args + ["--fast"] * fast, capture_output=True, check=True, text=True).stdout
+    )
     cold, warm = annotate_runs(corpus, work, repeat, fast)
     n = len(list(corpus.glob("*.txt")))
-    return SizeResult(n, len(texts), sentences, raw, cold, warm)
+    return SizeResult(n, encoded["passages"], encoded["sentences"], encoded["seconds"], cold, warm)
+
+
+def encode_only(corpus: Path, repeat: int, fast: bool) -> None:
+    """The child's side of ``measure_size``: print the raw encoder's figures as JSON."""
+    texts, sentences = passage_texts(corpus)
+    seconds = raw_encoder_seconds(texts, fast, repeat)
+    print(json.dumps({"passages": len(texts), "sentences": sentences, "seconds": seconds}))
 
 
 def startup_seconds(corpus_file: Path, repeat: int) -> tuple[float, float]:
@@ -377,7 +392,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="one transcript, one run of each")
     parser.add_argument("--fast", action="store_true", help="also the static-embedding fast mode")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--encode-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.encode_only:
+        encode_only(args.encode_only, args.repeat, args.fast)
+        return
     sizes = [1] if args.quick else sorted(int(s) for s in args.sizes.split(","))
     repeat = 1 if args.quick else args.repeat
     print(f"{os.cpu_count()} cores; load average at start {load_average()}")
