@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from dtors_nlp.errors import OutputError
 
 
-def write_atomically(path: Path, content: str | bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place."""
+def write_atomically(path: Path, content: str | bytes | Iterable[str]) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place.
+
+    ``content`` may be an iterable of text chunks, written as they come (for large outputs).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    chunks = [content] if isinstance(content, (str, bytes)) else content
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # as open() would, not mkstemp's 0600
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for chunk in chunks:
+                stream.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from dtors_nlp.files import write_atomically
@@ -36,7 +36,7 @@ SUMMARY_FIELDS = ("transcript", "source", "code", "likely", "review")
 def write_jsonl(path: Path, rows: Iterable[Mapping]) -> None:
     """One JSON object a line."""
     lines = (json.dumps({key: row[key] for key in FIELDS}, ensure_ascii=False) for row in rows)
-    write_atomically(path, "".join(line + "\n" for line in lines))
+    write_atomically(path, (line + "\n" for line in lines))
 
 
 def write_csv(path: Path, rows: Iterable[Mapping]) -> None:
@@ -67,9 +67,17 @@ def write_summary(
 
 
 def write_table(path: Path, fields: Sequence[str], rows: Iterable[Mapping]) -> None:
-    """A CSV file with these columns, UTF-8 with a byte-order mark for Excel."""
+    """A CSV file with these columns, UTF-8 with a byte-order mark for Excel, row by row."""
+    write_atomically(path, _csv_lines(fields, rows))
+
+
+def _csv_lines(fields: Sequence[str], rows: Iterable[Mapping]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
-    write_atomically(path, "\ufeff" + buffer.getvalue())
+    yield "\ufeff" + buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue()
