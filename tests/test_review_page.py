@@ -335,19 +335,25 @@ def test_decisions_survive_a_reload(page) -> None:
 
 
 def test_untrusted_text_is_shown_as_text(page) -> None:
+    from playwright.sync_api import expect
+
     page.select_option("#transcript", "1")
     view = page.locator("#transcript-view")
+    expect(view.locator(".turn")).to_have_count(len(KW02))  # waits for the re-render
     assert view.locator("img, script, b").count() == 0
-    assert HOSTILE in view.inner_text()
-    assert "</script><script>alert(2)</script>" in view.inner_text()
-    assert "North <b>hub</b>" in view.inner_text()
+    expect(view).to_contain_text(HOSTILE)
+    expect(view).to_contain_text("</script><script>alert(2)</script>")
+    expect(view).to_contain_text("North <b>hub</b>")
     card(page, "outcome/no_change").click()
     assert HOSTILE in page.locator("#details blockquote.exemplar").inner_text()
     assert page.locator("#details img, #details b").count() == 0
 
 
 def test_offsets_are_code_points(page) -> None:
+    from playwright.sync_api import expect
+
     page.select_option("#transcript", "1")
+    expect(page.locator("#transcript-view .turn")).to_have_count(len(KW02))
     marks = page.locator("mark.hl").all_inner_texts()
     assert REFERRAL in marks and "Caseloads of 60 😩" in marks
 
