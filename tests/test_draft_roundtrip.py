@@ -39,7 +39,9 @@ def test_the_draft_project_validates_against_the_refi_qda_schema(draft):
 
 
 def test_the_draft_reopens_with_the_same_codings(draft):
-    suggestions = [json.loads(line) for line in (draft / "suggestions.jsonl").open(encoding="utf-8")]
+    suggestions = [
+        json.loads(line) for line in (draft / "suggestions.jsonl").open(encoding="utf-8")
+    ]
     project = read_qdpx(draft / "draft.qdpx")
     reopened = {
         (source.name, s.start, s.end, project.codes[c.code].qualified)
