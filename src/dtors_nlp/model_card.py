@@ -8,12 +8,14 @@ if TYPE_CHECKING:
     from dtors_nlp.model import CodeSuggester
 
 
-def model_card(model: CodeSuggester) -> str:
-    """A Markdown model card built from the model's own training record."""
+def model_card(model: CodeSuggester, fingerprint: str) -> str:
+    """A Markdown model card built from the model's own training record and its folder's
+    fingerprint (see ``persist``)."""
     trained = model.trained_on_
     lines = [
         f"# Model card: {model.name}",
         "",
+        f"- Fingerprint: `{fingerprint}` (`dtors-nlp model info MODEL_DIR` shows and checks it)",
         f"- Trained: {trained['date']} with dtors-nlp {trained['library_version']}",
         f"- Training data: {trained['passages']} hand-coded passages"
         + (f" from {trained['transcripts']} transcripts" if trained["transcripts"] else ""),

@@ -1,17 +1,29 @@
 """The model folder: learned arrays, settings, a model card and checksums; never pickle.
 
-A folder holds ``model.json`` (settings, codebook, thresholds, out-of-fold figures and a SHA-256
-checksum of every other file), ``arrays.npz`` (numbers only, loaded with pickling off),
-``exemplars.json`` (the hand-coded passages shown beside suggestions) and ``README.md`` (the
-model card for people). Loading checks every checksum, the codebook and the sentence model.
+A folder holds ``model.json`` (settings, codebook, thresholds, out-of-fold figures, a SHA-256
+checksum of every other file and the folder's fingerprint), ``arrays.npz`` (numbers only, loaded
+with pickling off), ``exemplars.json`` (the hand-coded passages shown beside suggestions) and
+``README.md`` (the model card for people, which shows the fingerprint too). Loading checks every
+checksum, the fingerprint, the codebook and the sentence model.
+
+The fingerprint is one SHA-256 over these four files in a fixed order: for each, its name, its
+size and its bytes, with the fingerprint itself (where ``model.json`` and ``README.md`` hold it)
+read as 64 zeros, so that it does not depend on itself; the checksums are taken the same way.
+The same trained state saved twice gives the same bytes, so the same fingerprint: ``arrays.npz``
+is an uncompressed zip with fixed dates. Other files in the folder (``training-data/`` beside
+the starter model) are not part of the model. Folders saved by dtors-nlp before fingerprints
+record none: they load as before, and their fingerprint is computed from their bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import shutil
 import tempfile
+import zipfile
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
@@ -36,6 +48,24 @@ PARAMETERS = (
     "n_exemplars",
     "name",
 )
+UNSET = "0" * 64  # the fingerprint's stand-in while it is computed
+MODEL_FILES = ("README.md", "arrays.npz", "exemplars.json", "model.json")
+_DATA_FILES = ("arrays.npz", "exemplars.json", "README.md")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """The folder a model was loaded from or saved to, and its fingerprint.
+
+    ``recorded`` is False for a folder saved before fingerprints (computed on loading instead).
+    ``trained_on`` is the training record it belongs to: a model trained again is another model.
+    """
+
+    path: Path
+    fingerprint: str
+    recorded: bool = True
+    trained_on: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def starter_model_path(name: str = "dtors-starter") -> Path:
@@ -63,10 +93,11 @@ def save_model(model: CodeSuggester, folder: str | PathLike[str], force: bool = 
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
     try:
-        _write_files(model, staging)
+        fingerprint = _write_files(model, staging)
         _move_into_place(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    model.folder_ = ModelFolder(folder, fingerprint, trained_on=model.trained_on_)
 
 
 def _move_into_place(staging: Path, folder: Path) -> None:
@@ -86,15 +117,26 @@ def _move_into_place(staging: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_files(model: CodeSuggester, folder: Path) -> None:
-    arrays = {"exemplar_vectors": model.exemplar_vectors_, "exemplar_codes": model.exemplar_codes_}
-    for index, head in enumerate(model.heads_):
-        arrays.update({f"head{index}.{key}": value for key, value in head.arrays().items()})
-    with (folder / "arrays.npz").open("wb") as stream:
-        np.savez_compressed(stream, **arrays)
+def _write_files(model: CodeSuggester, folder: Path) -> str:
+    """Write the model's files with the fingerprint left unset, then fill it in; return it."""
+    _write_arrays(model, folder / "arrays.npz")
     write_atomically(folder / "exemplars.json", json.dumps(model.exemplar_texts_, indent=0))
-    write_atomically(folder / "README.md", model_card(model))
-    settings = {
+    write_atomically(folder / "README.md", model_card(model, UNSET))
+    settings = model_settings(model) | {
+        "checksums": {name: _sha256(folder / name) for name in _DATA_FILES},
+        "fingerprint": UNSET,
+    }
+    write_atomically(folder / "model.json", json.dumps(settings, indent=2))
+    fingerprint = folder_fingerprint(folder)
+    for name in ("README.md", "model.json"):
+        written = (folder / name).read_bytes()
+        write_atomically(folder / name, written.replace(UNSET.encode(), fingerprint.encode()))
+    return fingerprint
+
+
+def model_settings(model: CodeSuggester) -> dict:
+    """What ``model.json`` says about a trained model (all but the checksums and fingerprint)."""
+    return {
         "format": FORMAT,
         "parameters": {name: getattr(model, name) for name in PARAMETERS},
         "codebook": model.codebook_.to_dict(),
@@ -106,16 +148,43 @@ def _write_files(model: CodeSuggester, folder: Path) -> None:
         "counts": model.counts_,
         "untrained_codes": model.untrained_codes_,
         "trained_on": model.trained_on_,
-        "checksums": {name: _sha256(folder / name) for name in _DATA_FILES},
     }
-    write_atomically(folder / "model.json", json.dumps(settings, indent=2))
 
 
-_DATA_FILES = ("arrays.npz", "exemplars.json", "README.md")
+def _write_arrays(model: CodeSuggester, path: Path) -> None:
+    """``arrays.npz`` as numpy writes it, but uncompressed and dated 1980: the same bytes for the
+    same arrays on every machine (compressors differ between builds of zlib)."""
+    arrays = {"exemplar_vectors": model.exemplar_vectors_, "exemplar_codes": model.exemplar_codes_}
+    for index, head in enumerate(model.heads_):
+        arrays.update({f"head{index}.{key}": value for key, value in head.arrays().items()})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_DATE)
+            entry.create_system = 3  # else 0 on Windows
+            little_endian = np.asarray(array).astype(np.dtype(array.dtype).newbyteorder("<"))
+            with archive.open(entry, "w") as stream:
+                np.lib.format.write_array(stream, little_endian, allow_pickle=False)
+    write_atomically(path, buffer.getvalue())
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def folder_fingerprint(folder: Path, recorded: str | None = None) -> str:
+    """SHA-256 over the model files in a fixed order: name, size and bytes of each, with the
+    ``recorded`` fingerprint read as unset (see the module docstring)."""
+    digest = hashlib.sha256()
+    for name in MODEL_FILES:
+        content = _blanked(folder / name, recorded)
+        digest.update(f"{name}\0{len(content)}\0".encode() + content)
+    return digest.hexdigest()
+
+
+def _blanked(path: Path, recorded: str | None) -> bytes:
+    content = path.read_bytes()
+    return content.replace(recorded.encode(), UNSET.encode()) if recorded else content
+
+
+def _sha256(path: Path, recorded: str | None = None) -> str:
+    return hashlib.sha256(_blanked(path, recorded)).hexdigest()
 
 
 def load_model(
@@ -129,8 +198,7 @@ def load_model(
     sentence model to use (default: the one the model names, if it is the bundled MiniLM).
     """
     folder = Path(folder) if folder is not None else starter_model_path()
-    settings = _read_settings(folder)
-    _verify_checksums(folder, settings["checksums"])
+    settings, fingerprint = checked_settings(folder)
     model = CodeSuggester(**settings["parameters"])
     model.codebook_ = codebook_from_dict(settings["codebook"], str(folder / "model.json"))
     if codebook is not None and codebook.codes != model.codebook_.codes:
@@ -147,7 +215,23 @@ def load_model(
     model.counts_ = settings["counts"]
     model.untrained_codes_ = settings["untrained_codes"]
     model.trained_on_ = settings["trained_on"]
+    model.folder_ = ModelFolder(folder, fingerprint, "fingerprint" in settings, model.trained_on_)
     return model
+
+
+def checked_settings(folder: Path) -> tuple[dict, str]:
+    """``model.json`` of a folder whose files all match it, and the folder's fingerprint.
+
+    ModelError, naming the folder, for a missing, damaged or changed file.
+    """
+    settings = _read_settings(folder)
+    recorded = settings.get("fingerprint")
+    recorded = None if recorded is None else str(recorded)
+    _verify_checksums(folder, settings["checksums"], recorded)
+    fingerprint = folder_fingerprint(folder, recorded)
+    if recorded is not None and fingerprint != recorded:
+        raise ModelError("model.json was changed after saving (fingerprint mismatch)", folder)
+    return settings, fingerprint
 
 
 def _read_settings(folder: Path) -> dict:
@@ -163,12 +247,12 @@ def _read_settings(folder: Path) -> dict:
     return settings
 
 
-def _verify_checksums(folder: Path, checksums: dict[str, str]) -> None:
+def _verify_checksums(folder: Path, checksums: dict[str, str], recorded: str | None) -> None:
     for name in _DATA_FILES:
         path = folder / name
         if not path.is_file():
             raise ModelError(f"{name} is missing", folder)
-        if _sha256(path) != checksums.get(name):
+        if _sha256(path, recorded) != checksums.get(name):
             raise ModelError(f"{name} was changed or truncated (checksum mismatch)", folder)
 
 
