@@ -8,7 +8,8 @@ whole or not at all, reading the suggestions back from the parts: a finished tra
 kept in memory unless a REFI-QDA project or a review page needs its text. An interrupted run
 leaves no partial output, and a re-run resumes: finished transcripts are skipped unless they
 changed or ``force`` is set. Files that cannot be read are reported in ``skipped.csv`` and the
-run goes on.
+run goes on. Last comes ``manifest.json`` (see ``provenance``): the model's fingerprint, the
+options, and every input and output file with its SHA-256, for ``dtors-nlp verify``.
 """
 
 from __future__ import annotations
@@ -21,16 +22,25 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
+from dtors_nlp import __version__
 from dtors_nlp.errors import DtorsError, OutputError
 from dtors_nlp.export import suggestions as files
 from dtors_nlp.files import write_atomically
 from dtors_nlp.model import CodeSuggester
 from dtors_nlp.progress import track
+from dtors_nlp.provenance import (
+    MANIFEST,
+    check_expected_model,
+    draft_model_summary,
+    file_record,
+    short,
+    write_manifest,
+)
 from dtors_nlp.transcripts import iter_transcripts
 from dtors_nlp.transcripts.spans import Transcript
 
 FORMATS = ("jsonl", "csv", "qdpx", "html")
-MANIFEST = ".dtors-nlp-annotate.json"
+RUN_STATE = ".dtors-nlp-annotate.json"
 PASSAGES_PER_BATCH = 2000
 
 
@@ -63,9 +73,16 @@ def annotate(
     formats: Iterable[str] = ("jsonl", "csv"),
     force: bool = False,
     per_transcript: bool = False,
+    expect_model: str | None = None,
 ) -> AnnotationReport:
-    """Pre-code every transcript under ``inputs`` into ``out_dir``; see the module docstring."""
+    """Pre-code every transcript under ``inputs`` into ``out_dir``; see the module docstring.
+
+    ``expect_model``: refuse (ModelError) any model without this fingerprint (or its short form).
+    """
     formats = _check_formats(formats)
+    if expect_model is not None:
+        check_expected_model(model, expect_model)
+    described = draft_model_summary(model)
     out = Path(out_dir)
     _check_out_dir(out, inputs)
     _prepare_out_dir(out, model, force)
@@ -74,7 +91,10 @@ def annotate(
     keep = bool({"qdpx", "html"} & set(formats))  # drafts need the transcripts' text
     done: list[_Done] = []
     batch: list[Transcript] = []
+    read: dict[str, dict] = {}  # input file -> size and SHA-256
     for path, result in track(iter_transcripts(inputs), "Reading and coding transcripts"):
+        if str(path) not in read and path.is_file():
+            read[str(path)] = file_record(path, str(path))
         if isinstance(result, DtorsError):
             report.skipped.append((str(path), result.problem))
             continue
@@ -89,7 +109,16 @@ def annotate(
     done.extend(_code_batch(batch, model, parts, report, keep))
     if not done and report.skipped:
         raise DtorsError(f"no transcript could be read ({len(report.skipped)} files skipped)")
-    _write_outputs(out, done, model, formats, per_transcript, report)
+    _write_outputs(out, done, model, described["fingerprint"], formats, per_transcript, report)
+    options = {"formats": formats, "per_transcript": per_transcript, "force": force}
+    counts = {
+        "transcripts_coded": len(report.coded),
+        "transcripts_reused": len(report.reused),
+        "files_skipped": len(report.skipped),
+        "suggestions": report.suggestions,
+    }
+    manifest = write_manifest(out, described, options, read.values(), report.outputs, counts)
+    report.outputs.append(manifest)
     return report
 
 
@@ -112,7 +141,7 @@ def _check_out_dir(out: Path, inputs: Sequence[str | PathLike[str]]) -> None:
 
 def _prepare_out_dir(out: Path, model: CodeSuggester, force: bool) -> None:
     """Start or resume a run; refuse folders that hold someone else's files."""
-    manifest = out / MANIFEST
+    manifest = out / RUN_STATE
     wanted = {"model": model.name, "thresholds": model.thresholds_}
     if out.exists() and any(out.iterdir()):
         if not manifest.is_file():
@@ -173,13 +202,16 @@ def _write_outputs(
     out: Path,
     done: list[_Done],
     model: CodeSuggester,
+    fingerprint: str | None,
     formats: list[str],
     per_transcript: bool,
     report: AnnotationReport,
 ) -> None:
+    (out / MANIFEST).unlink(missing_ok=True)  # an earlier run's, until this run's is written
     written = [out / "summary.csv"]
     counted = _counting(_rows(done), report)
-    files.write_summary(written[0], counted, [(d.id, d.source) for d in done], model.codes)
+    ids = [(d.id, d.source) for d in done]
+    files.write_summary(written[0], counted, ids, model.codes, short(fingerprint))
     if "jsonl" in formats:
         written.append(out / "suggestions.jsonl")
         files.write_jsonl(written[-1], _rows(done))
@@ -192,7 +224,7 @@ def _write_outputs(
             stem = _safe_stem(group[0].id) if per_transcript else "draft"
             transcripts = [d.transcript for d in group]
             rows = list(_rows(group))
-            written.extend(_write_drafts(out, stem, transcripts, rows, model, formats))
+            written.extend(_write_drafts(out, stem, transcripts, rows, model, fingerprint, formats))
     skipped = out / "skipped.csv"
     if report.skipped:
         problems = [{"path": path, "problem": problem} for path, problem in report.skipped]
@@ -217,6 +249,7 @@ def _write_drafts(
     transcripts: list[Transcript],
     rows: list[dict],
     model: CodeSuggester,
+    fingerprint: str | None,
     formats: list[str],
 ) -> list[Path]:
     written = []
@@ -224,12 +257,17 @@ def _write_drafts(
         from dtors_nlp.refi.project import write_qdpx
 
         written.append(out / f"{stem}.qdpx")
-        write_qdpx(written[-1], transcripts, rows, model.codebook_, model.name)
+        description = (
+            f"Draft suggested by dtors-nlp {__version__} with model {model.name}, fingerprint "
+            f"{fingerprint or 'none (the model was not saved)'}; see {MANIFEST} beside it."
+        )
+        write_qdpx(written[-1], transcripts, rows, model.codebook_, model.name, description)
     if "html" in formats:
         from dtors_nlp.export.html import write_review_page
 
         written.append(out / f"{stem}.html")
-        write_review_page(written[-1], transcripts, rows, model.codebook_, model.name)
+        label = f"{model.name} · fingerprint {short(fingerprint)}"
+        write_review_page(written[-1], transcripts, rows, model.codebook_, label)
     return written
 
 

@@ -294,9 +294,15 @@ def _print_training_figures(model) -> None:
     help="The starter model on static embeddings distilled from MiniLM: many times faster, "
     "somewhat less accurate (see docs/performance.md).",
 )
+@click.option(
+    "--expect-model",
+    metavar="FINGERPRINT",
+    help="Refuse any model without this fingerprint (full or its first 12 digits; see "
+    "`dtors-nlp model info`).",
+)
 @NO_CACHE_OPTION
 def annotate(
-    inputs, out, model_dir, formats, per_transcript, embedder, force, fast, no_cache
+    inputs, out, model_dir, formats, per_transcript, embedder, force, fast, expect_model, no_cache
 ) -> None:
     """Pre-code transcripts (files or folders, recursively) into a draft folder."""
     from dtors_nlp.annotate import annotate as run
@@ -308,7 +314,15 @@ def annotate(
         model_dir = starter_model_path("dtors-starter-fast")
         embedder = starter_model_path("minilm-static")
     model = load_model(model_dir, embedder=_embedder(embedder, no_cache))
-    report = run(inputs, out, model, formats.split(","), force=force, per_transcript=per_transcript)
+    report = run(
+        inputs,
+        out,
+        model,
+        formats.split(","),
+        force=force,
+        per_transcript=per_transcript,
+        expect_model=expect_model,
+    )
     for path, problem in report.skipped:
         click.echo(f"dtors-nlp: skipped {path}: {problem}", err=True)
     _say(
@@ -350,6 +364,118 @@ def _say(message: str) -> None:
 
     if not progress.quiet:
         click.echo(message, err=True)
+
+
+# --- provenance: model info, verify, methods ---------------------------------------------------
+
+
+@main.group()
+def model() -> None:
+    """Describe a model folder."""
+
+
+@model.command("info")
+@click.argument("model_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def model_info(model_dir: Path | None, as_json: bool) -> None:
+    """Check MODEL_DIR (default: the starter model) against its fingerprint and describe it:
+    codebook, sentence model, training data, out-of-fold figures per dimension."""
+    from dtors_nlp.provenance import model_info as describe
+
+    info = describe(model_dir)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    _print_model_info(info)
+
+
+def _print_model_info(info: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    trained, codebook, embedder = info["trained_on"], info["codebook"], info["embedder"]
+    recorded = "" if info["fingerprint_recorded"] else " (computed: saved by an older dtors-nlp)"
+    for label, value in (
+        ("model", f"{info['name']} ({info['folder']})"),
+        ("fingerprint", f"{info['fingerprint']}{recorded}"),
+        ("codebook", f"{codebook['name']} {codebook['version']} (sha256 {codebook['sha256']})"),
+        ("sentence model", f"{embedder['name']} (hash {embedder['hash']})"),
+        ("trained", f"{trained['date']} with dtors-nlp {trained['library_version']}"),
+        ("training data", f"{trained['passages']} passages, {trained['transcripts']} transcripts"),
+        ("never suggested", ", ".join(info["untrained_codes"]) or "none"),
+    ):
+        click.echo(f"{label + ':':17}{value}")
+    table = Table(title="Out-of-fold figures per dimension (mean over its codes)")
+    for column in ("dimension", "codes", "codings", "precision", "recall", "F1", "likely R"):
+        table.add_column(column, justify="left" if column == "dimension" else "right")
+    for dimension, row in info["out_of_fold"].items():
+        suggested = row["suggested"]
+        figures = (suggested["precision"], suggested["recall"], suggested["f1"])
+        table.add_row(
+            dimension,
+            str(row["codes"]),
+            str(row["codings"]),
+            *(f"{figure:.2f}" for figure in (*figures, row["likely"]["recall"])),
+        )
+    Console().print(table)
+
+
+@main.command()
+@click.argument("draft", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--inputs-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Look up the input transcripts under this folder (default: where annotate ran).",
+)
+def verify(draft: Path, inputs_root: Path | None) -> None:
+    """Check a draft folder against its manifest: are its inputs and outputs unchanged?
+
+    Exit 0 when every file is unchanged, 1 when one is changed or missing.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from dtors_nlp.provenance import short, verify_draft
+
+    check = verify_draft(draft, inputs_root)
+    model = check.manifest["model"]
+    click.echo(f"draft {draft}: model {model['name']}, fingerprint {short(model['fingerprint'])}")
+    table = Table("status", "file", "path")
+    for file in check.files:
+        table.add_row(file.status, file.role, file.path)
+    Console().print(table)
+    bad = [file for file in check.files if file.status != "unchanged"]
+    click.echo(
+        f"all {len(check.files)} files unchanged"
+        if not bad
+        else f"{len(bad)} of {len(check.files)} files changed or missing"
+    )
+    if bad:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("draft", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "text_format",
+    type=click.Choice(["md", "txt"]),
+    default="md",
+    show_default=True,
+    help="Markdown or plain text.",
+)
+@click.option(
+    "--evaluation",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="An `evaluate --report` folder: adds the cross-validated kappa and alpha.",
+)
+def methods(draft: Path, text_format: str, evaluation: Path | None) -> None:
+    """Print a methods paragraph for a draft folder, to paste into a paper and adapt."""
+    from dtors_nlp.methods import methods_text
+
+    click.echo(methods_text(draft, text_format, evaluation), nl=False)
 
 
 # --- inspect ----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ FIELDS = (
     "exemplars",
     "model",
 )
-SUMMARY_FIELDS = ("transcript", "source", "code", "likely", "review")
+SUMMARY_FIELDS = ("transcript", "source", "code", "likely", "review", "model_fingerprint")
 
 
 def write_jsonl(path: Path, rows: Iterable[Mapping]) -> None:
@@ -48,9 +48,14 @@ def write_csv(path: Path, rows: Iterable[Mapping]) -> None:
 
 
 def write_summary(
-    path: Path, rows: Iterable[Mapping], transcripts: Sequence[tuple[str, str]], codes: list[str]
+    path: Path,
+    rows: Iterable[Mapping],
+    transcripts: Sequence[tuple[str, str]],
+    codes: list[str],
+    model_fingerprint: str = "",
 ) -> None:
-    """Per transcript (id, source) and code: how many likely and review suggestions."""
+    """Per transcript (id, source) and code: how many likely and review suggestions, and the
+    model's fingerprint (short form) on every row."""
     counts = Counter((row["transcript"], row["code"], row["band"]) for row in rows)
     table = (
         {
@@ -59,6 +64,7 @@ def write_summary(
             "code": code,
             "likely": counts[transcript, code, "likely"],
             "review": counts[transcript, code, "review"],
+            "model_fingerprint": model_fingerprint,
         }
         for transcript, source in transcripts
         for code in codes

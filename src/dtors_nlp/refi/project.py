@@ -288,11 +288,13 @@ def write_qdpx(
     suggestions: Iterable[Mapping],
     codebook: Codebook,
     model_name: str,
+    description: str = "",
 ) -> None:
     """Write a draft project of the transcripts, coded with the suggestions, atomically.
 
     ``suggestions`` are dicts as in ``suggestions.jsonl``: ``transcript`` (a ``Transcript.id``),
     ``start``, ``end``, ``code`` (``dimension/code``), ``confidence``, ``band``, ``exemplars``.
+    ``description``: the project's description (what produced the draft).
     """
     path = Path(path)
     transcripts = list(transcripts)
@@ -319,6 +321,8 @@ def write_qdpx(
     sets.append(codebook_set(codebook, in_project=True))
     for band in sorted(band_members, key=lambda band: (band not in BANDS, band)):
         _band_set(sets, band, band_members[band])
+    if description:
+        SubElement(root, "Description").text = _xml_text(description)
     files = {"project.qde": xml_bytes(root), **files}
     write_atomically(path, _zip_bytes(files))
 
