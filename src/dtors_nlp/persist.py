@@ -162,6 +162,7 @@ def _write_arrays(model: CodeSuggester, path: Path) -> None:
         for name, array in arrays.items():
             entry = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_DATE)
             entry.create_system = 3  # else 0 on Windows
+            entry.external_attr = 0o600 << 16  # as zipfile sets it, whatever the version
             little_endian = np.asarray(array).astype(np.dtype(array.dtype).newbyteorder("<"))
             with archive.open(entry, "w") as stream:
                 np.lib.format.write_array(stream, little_endian, allow_pickle=False)
