@@ -141,6 +141,19 @@ def test_verify_says_in_one_line_that_an_older_draft_has_no_manifest(moved):
         dn.verify_draft(moved / "draft")
 
 
+def test_a_damaged_manifest_is_reported_in_one_line(moved):
+    manifest = moved / "draft" / MANIFEST
+    settings = json.loads(manifest.read_text("utf-8"))
+    del settings["outputs"][0]["sha256"]
+    manifest.write_text(json.dumps(settings), "utf-8")
+    assert "damaged (a file without path, bytes or sha256)" in one_line_error(verify(moved))
+    del settings["model"]["trained_on"]
+    manifest.write_text(json.dumps(settings), "utf-8")
+    assert "damaged" in one_line_error(run("methods", moved / "draft"))
+    manifest.write_text("{", "utf-8")
+    assert "not valid JSON" in one_line_error(verify(moved))
+
+
 def test_a_run_that_stops_before_the_end_leaves_no_stale_manifest(moved, monkeypatch):
     from dtors_nlp.export import suggestions
 

@@ -30,12 +30,15 @@ def methods_text(
         raise DtorsError(f"unknown format {format!r} (use {' or '.join(FORMATS)})")
     manifest = read_manifest(draft)
     md = format == "md"
-    parts = [
-        _software(manifest, md),
-        _model(manifest["model"], md),
-        _calibration(manifest["model"]),
-        _out_of_fold(manifest["model"]["out_of_fold"]),
-    ]
+    try:
+        parts = [
+            _software(manifest, md),
+            _model(manifest["model"], md),
+            _calibration(manifest["model"]),
+            _out_of_fold(manifest["model"]["out_of_fold"]),
+        ]
+    except (KeyError, TypeError):
+        raise DtorsError("damaged (a field is missing)", Path(draft) / MANIFEST) from None
     if evaluation is not None:
         parts.append(_evaluation(_read_report(evaluation, manifest["model"]), md))
     parts += [_review(md), _trail(Path(draft), md)]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "dtors-nlp-draft/1"
+MANIFEST_FIELDS = ("created", "software", "model", "options", "working_directory", "counts")
 SHORT = 12  # hex digits of a fingerprint's short form
 UNCHANGED, CHANGED, MISSING = "unchanged", "changed", "missing"
 
@@ -201,6 +202,9 @@ def read_manifest(draft: str | PathLike[str]) -> dict:
         raise DtorsError("damaged (not valid JSON)", path) from None
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise DtorsError(f"not a {MANIFEST_FORMAT} manifest", path)
+    missing = [key for key in (*MANIFEST_FIELDS, "inputs", "outputs") if key not in manifest]
+    if missing:
+        raise DtorsError(f"damaged (no {missing[0]!r})", path)
     return manifest
 
 
@@ -239,8 +243,13 @@ def verify_draft(
     draft = Path(draft)
     manifest = read_manifest(draft)
     root = Path(inputs_root if inputs_root is not None else manifest["working_directory"])
-    files = [_check("input", root / row["path"], row) for row in manifest["inputs"]]
-    files += [_check("output", draft / row["path"], row) for row in manifest["outputs"]]
+    try:
+        files = [_check("input", root / row["path"], row) for row in manifest["inputs"]]
+        files += [_check("output", draft / row["path"], row) for row in manifest["outputs"]]
+    except (KeyError, TypeError):
+        raise DtorsError(
+            "damaged (a file without path, bytes or sha256)", draft / MANIFEST
+        ) from None
     return DraftCheck(draft, manifest, sha256_file(draft / MANIFEST), files)
 
 
