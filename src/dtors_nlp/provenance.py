@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from os import PathLike
@@ -105,7 +105,7 @@ def model_summary(settings: dict, folder: ModelFolder | None) -> dict:
     }
 
 
-def out_of_fold_by_dimension(metrics: Mapping[str, dict], untrained: Iterable[str]) -> dict:
+def out_of_fold_by_dimension(metrics: Mapping[str, dict], untrained: Container[str]) -> dict:
     """Per dimension: codes suggested, how often coders gave them (codings) and the mean over
     them of each out-of-fold figure."""
     grouped: dict[str, list[dict]] = {}
