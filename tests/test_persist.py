@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -104,11 +105,12 @@ def _copy_model(folder: Path, to: Path) -> Path:
 
 
 def _byte_positions(data: bytes, fingerprint: str) -> set[int]:
-    """First, last and middle byte, 20 more spread over the file, and every byte of the
-    fingerprint where the file holds it."""
+    """First, last and middle byte, 20 more spread over the file, every byte of the
+    fingerprint where the file holds it, and the first letter of each of model.json's keys."""
     spread = {len(data) * i // 20 for i in range(20)} | {0, len(data) // 2, len(data) - 1}
+    keys = {found.end() for found in re.finditer(rb'\n  "', data)}
     at = data.find(fingerprint.encode())
-    return spread | (set(range(at, at + len(fingerprint))) if at >= 0 else set())
+    return spread | keys | (set(range(at, at + len(fingerprint))) if at >= 0 else set())
 
 
 @pytest.mark.parametrize("name", MODEL_FILES)

@@ -228,7 +228,8 @@ def checked_settings(folder: Path) -> tuple[dict, str]:
     settings = _read_settings(folder)
     recorded = settings.get("fingerprint")
     recorded = None if recorded is None else str(recorded)
-    _verify_checksums(folder, settings["checksums"], recorded)
+    checksums = settings.get("checksums")
+    _verify_checksums(folder, checksums if isinstance(checksums, dict) else {}, recorded)
     fingerprint = folder_fingerprint(folder, recorded)
     if recorded is not None and fingerprint != recorded:
         raise ModelError("model.json was changed after saving (fingerprint mismatch)", folder)
