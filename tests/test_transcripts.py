@@ -499,6 +499,6 @@ def test_iter_transcripts_reports_bad_files_and_carries_on(tmp_path):
 
 
 def test_a_folder_without_transcripts_is_reported(tmp_path):
-    write(tmp_path, "notes.pdf", b"%PDF")
+    write(tmp_path, "photo.jpg", b"\xff\xd8\xff")
     [(path, problem)] = list(iter_transcripts(tmp_path))
     assert path == tmp_path and "no transcripts" in str(problem)

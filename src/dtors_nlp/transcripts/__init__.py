@@ -10,7 +10,8 @@ column names, segmenter, passage size):
   with a TranscriptError.
 - ``iter_transcripts(paths, **options)``: the same, for batch jobs that must carry on past a bad
   file: yields ``(path, result)`` pairs where ``result`` is a Transcript or the TranscriptError
-  that file raised. A table yields one pair per transcript in it.
+  that file raised. A table yields one pair per transcript in it. Documents in a folder that are
+  not read (.pdf, .doc, .odt) are reported too, where ``load_transcripts`` passes over them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ READERS = {
     ".jsonl": read_jsonl,
 }
 SUFFIXES = tuple(READERS)
+NOT_READ = {  # documents that may hold a transcript, and what to do with them
+    ".pdf": "save the transcript as .docx or .txt first",
+    ".doc": "save it as .docx first",
+    ".odt": "save it as .docx first",
+}
 
 StrPath = str | PathLike[str]
 
@@ -76,10 +82,12 @@ def load_transcript(
 
 def load_transcripts(paths: StrPath | Iterable[StrPath], **options: Any) -> Iterator[Transcript]:
     """Every transcript in the files and folders; raises the first TranscriptError met."""
-    for _, result in iter_transcripts(paths, **options):
-        if isinstance(result, TranscriptError):
-            raise result
-        yield result
+    settings = ReadOptions(**options)
+    for path, problem in _expand(paths, with_documents=False):
+        for _, result in _transcripts_in(path, problem, settings):
+            if isinstance(result, TranscriptError):
+                raise result
+            yield result
 
 
 def iter_transcripts(
@@ -87,31 +95,48 @@ def iter_transcripts(
 ) -> Iterator[tuple[Path, Transcript | TranscriptError]]:
     """``(path, Transcript or TranscriptError)`` for every transcript; never stops at a bad one."""
     settings = ReadOptions(**options)
-    for path, problem in _expand(paths):
-        if problem:
-            yield path, problem
-            continue
+    for path, problem in _expand(paths, with_documents=True):
+        yield from _transcripts_in(path, problem, settings)
+
+
+def list_inputs(paths: StrPath | Iterable[StrPath]) -> list[Path]:
+    """What ``iter_transcripts(paths)`` goes through, one path at a time: each file to read, and
+    each path it reports as giving none (missing, or a folder without transcripts)."""
+    return [path for path, _ in _expand(paths, with_documents=True)]
+
+
+def _transcripts_in(
+    path: Path, problem: TranscriptError | None, settings: ReadOptions
+) -> Iterator[tuple[Path, Transcript | TranscriptError]]:
+    """``(path, Transcript or TranscriptError)`` for each transcript of one file."""
+    if problem:
+        yield path, problem
+        return
+    try:
+        drafts = _read(path, settings)
+    except TranscriptError as error:
+        yield path, error
+        return
+    for draft in drafts:
         try:
-            drafts = _read(path, settings)
+            yield path, _finish(draft, str(path), settings)
         except TranscriptError as error:
             yield path, error
-            continue
-        for draft in drafts:
-            try:
-                yield path, _finish(draft, str(path), settings)
-            except TranscriptError as error:
-                yield path, error
 
 
-def _expand(paths: StrPath | Iterable[StrPath]) -> Iterator[tuple[Path, TranscriptError | None]]:
-    """Each file to read, or the problem with a path that gives none."""
+def _expand(
+    paths: StrPath | Iterable[StrPath], with_documents: bool
+) -> Iterator[tuple[Path, TranscriptError | None]]:
+    """Each file to read, or the problem with a path that gives none; ``with_documents``: also
+    the documents in folders that are not read (their reading then says why)."""
+    wanted = set(READERS) | (set(NOT_READ) if with_documents else set())
     for given in [paths] if isinstance(paths, str | PathLike) else paths:
         path = Path(given)
         if path.is_dir():
             files = sorted(
                 file
                 for file in path.rglob("*")
-                if file.suffix.lower() in READERS and file.is_file() and _visible(file, path)
+                if file.suffix.lower() in wanted and file.is_file() and _visible(file, path)
             )
             if not files:
                 yield path, TranscriptError(f"no transcripts ({', '.join(SUFFIXES)}) found", path)
@@ -135,10 +160,9 @@ def _read(path: Path, options: ReadOptions) -> list[Draft]:
         raise TranscriptError("is a folder; use load_transcripts() for the transcripts in it", path)
     reader = READERS.get(path.suffix.lower())
     if reader is None:
+        advice = NOT_READ.get(path.suffix.lower(), f"supported: {', '.join(SUFFIXES)}")
         raise TranscriptError(
-            f"unknown transcript format {path.suffix or '(no extension)'!r} "
-            f"(supported: {', '.join(SUFFIXES)})",
-            path,
+            f"unknown transcript format {path.suffix or '(no extension)'!r} ({advice})", path
         )
     return reader(path, options)
 
