@@ -36,12 +36,13 @@ from dtors_nlp.provenance import (
     short,
     write_manifest,
 )
-from dtors_nlp.transcripts import iter_transcripts
+from dtors_nlp.transcripts import iter_transcripts, list_inputs
 from dtors_nlp.transcripts.spans import Transcript
 
 FORMATS = ("jsonl", "csv", "qdpx", "html")
 RUN_STATE = ".dtors-nlp-annotate.json"
 PASSAGES_PER_BATCH = 2000
+SKIPPED_SHOWN = 10  # files named in the error when none could be read
 
 
 @dataclass
@@ -85,6 +86,7 @@ def annotate(
     described = draft_model_summary(model)
     out = Path(out_dir)
     _check_out_dir(out, inputs)
+    before = _contents(out)
     _prepare_out_dir(out, model, force)
     report = AnnotationReport(out)
     parts = out / ".parts"
@@ -92,7 +94,7 @@ def annotate(
     done: list[_Done] = []
     batch: list[Transcript] = []
     read: dict[str, dict] = {}  # input file -> size and SHA-256
-    for path, result in track(iter_transcripts(inputs), "Reading and coding transcripts"):
+    for path, result in _read_all(inputs):
         if str(path) not in read and path.is_file():
             read[str(path)] = file_record(path, str(path))
         if isinstance(result, DtorsError):
@@ -108,7 +110,8 @@ def annotate(
             batch = []
     done.extend(_code_batch(batch, model, parts, report, keep))
     if not done and report.skipped:
-        raise DtorsError(f"no transcript could be read ({len(report.skipped)} files skipped)")
+        _remove_added(out, before)
+        raise DtorsError(_nothing_read(report.skipped))
     _write_outputs(out, done, model, described["fingerprint"], formats, per_transcript, report)
     options = {"formats": formats, "per_transcript": per_transcript, "force": force}
     counts = {
@@ -120,6 +123,39 @@ def annotate(
     manifest = write_manifest(out, described, options, read.values(), report.outputs, counts)
     report.outputs.append(manifest)
     return report
+
+
+def _read_all(
+    inputs: Sequence[str | PathLike[str]],
+) -> Iterator[tuple[Path, Transcript | DtorsError]]:
+    """``iter_transcripts(inputs)``, with a progress bar over the files."""
+    files = list_inputs(inputs)
+    for file in track(files, "Reading and coding transcripts", total=len(files)):
+        yield from iter_transcripts(file)
+
+
+def _nothing_read(skipped: list[tuple[str, str]]) -> str:
+    """The error when no transcript could be read: each file and its problem."""
+    shown = "; ".join(f"{path}: {problem}" for path, problem in skipped[:SKIPPED_SHOWN])
+    more = len(skipped) - SKIPPED_SHOWN
+    return f"no transcript could be read: {shown}" + (f"; and {more} more" if more > 0 else "")
+
+
+def _contents(folder: Path) -> set[Path] | None:
+    """What ``folder`` holds, or None if it does not exist."""
+    return set(folder.iterdir()) if folder.is_dir() else None
+
+
+def _remove_added(folder: Path, before: set[Path] | None) -> None:
+    """Remove what this run added to ``folder`` (the folder too, if it made it)."""
+    if before is None:
+        shutil.rmtree(folder)
+        return
+    for added in set(folder.iterdir()) - before:
+        if added.is_dir():
+            shutil.rmtree(added)
+        else:
+            added.unlink()
 
 
 def _check_formats(formats: Iterable[str]) -> list[str]:

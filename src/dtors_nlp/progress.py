@@ -12,10 +12,12 @@ quiet = False  # the command line's --quiet sets this
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Yield ``items``, drawing a progress bar on stderr when it is a terminal."""
-    if quiet or not sys.stderr.isatty():
+    """Yield ``items``, drawing a progress bar on stderr when it is a terminal; none for a
+    single step (``total`` 1)."""
+    if quiet or not sys.stderr.isatty() or (total is not None and total <= 1):
         yield from items
         return
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -30,5 +32,5 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=True) as progress:
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         yield from progress.track(items, total=total, description=description)
