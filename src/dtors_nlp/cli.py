@@ -12,18 +12,63 @@ import signal
 import sys
 import threading
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from dtors_nlp import __version__
 from dtors_nlp.errors import DtorsError
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from dtors_nlp.codebook import Codebook
+    from dtors_nlp.coded import CodedPassage
+    from dtors_nlp.model import CodeSuggester
+
 EXIT_BAD_INPUT = 2
+
+
+class _QuietOption:
+    """Adds -q/--quiet to a command, so that it may come after the command's name too."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(
+            click.Option(
+                ["--quiet", "-q"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_quiet,
+                help="No progress bars or chatter.",
+            )
+        )
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, quiet: bool) -> None:
+    from dtors_nlp import progress
+
+    if quiet:
+        progress.quiet = True
+
+
+class _Command(_QuietOption, click.Command):
+    """A command taking -q/--quiet after its name."""
+
+
+class _Subgroup(_QuietOption, click.Group):
+    """A group of commands, each taking -q/--quiet after its name."""
+
+    command_class = _Command
 
 
 class _Group(click.Group):
     """A click group that turns library errors into one-line messages with exit code 2."""
+
+    command_class = _Command
+    group_class = _Subgroup
 
     def invoke(self, ctx: click.Context):
         on_main_thread = threading.current_thread() is threading.main_thread()
@@ -133,11 +178,16 @@ def codebook_export(out: Path, codebook_path: Path | None, force: bool) -> None:
         write_codebook_yaml(book, out)
     else:
         raise DtorsError(f"unknown codebook format {suffix!r} (use .qdc or .yaml)", out)
-    click.echo(f"wrote {out} ({len(book.codes)} codes in {len(book.dimensions)} dimensions)")
+    _wrote(f"{out} ({len(book.codes)} codes in {len(book.dimensions)} dimensions)")
 
 
 # --- train and annotate -----------------------------------------------------------------------
 
+IGNORE_UNKNOWN_CODES_OPTION = click.option(
+    "--ignore-unknown-codes",
+    is_flag=True,
+    help="Drop codes that are not in the codebook (they are listed) instead of stopping.",
+)
 NO_CACHE_OPTION = click.option(
     "--no-cache",
     is_flag=True,
@@ -184,11 +234,7 @@ def _embedder(folder: Path | None, no_cache: bool):
     show_default=True,
     help="Codes with fewer coded passages are never suggested.",
 )
-@click.option(
-    "--ignore-unknown-codes",
-    is_flag=True,
-    help="Drop codes that are not in the codebook (they are listed) instead of stopping.",
-)
+@IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @NO_CACHE_OPTION
 def train(
@@ -206,17 +252,12 @@ def train(
 ) -> None:
     """Train a model from hand-coded passages: CSV, JSONL, review CSVs, REFI-QDA .qdpx."""
     from dtors_nlp.codebook import load_codebook
-    from dtors_nlp.coded import drop_unknown_codes, load_coded
     from dtors_nlp.files import refuse_overwrite
     from dtors_nlp.model import CodeSuggester
 
     refuse_overwrite(out, force)
     book = load_codebook(codebook_path)
-    passages = load_coded(data, book, check_codes=not ignore_unknown_codes)
-    if ignore_unknown_codes:
-        passages, dropped = drop_unknown_codes(passages, book)
-        for code, count in sorted(dropped.items()):
-            _say(f"dropped unknown code {code!r} ({count} passages)")
+    passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"training on {len(passages)} passages from {len(data)} input(s)")
     model = CodeSuggester(
         codebook=book,
@@ -228,28 +269,59 @@ def train(
     ).fit_coded(passages)
     model.save(out, force=force)
     _print_training_figures(model)
-    click.echo(f"wrote model {out}")
+    _wrote(f"model {out}")
 
 
-def _print_training_figures(model) -> None:
-    from rich.console import Console
+def _training_figures(model: CodeSuggester, show: Callable[[str], str]) -> Table:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="Out-of-fold figures (each passage scored by a model that did not see it)")
-    for column in ("code", "passages", "precision", "recall", "F1", "likely precision"):
-        table.add_column(column, justify="left" if column == "code" else "right")
+    table = Table(
+        title="Out-of-fold figures (each passage scored by a model that did not see it)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("code", no_wrap=True)
+    for column in ("passages", "precision", "recall", "F1", "likely precision"):
+        table.add_column(column, justify="right")
     for code in model.codes:
         figures = model.metrics_[code]
         suggested = figures["suggested"]
         table.add_row(
-            code,
+            show(code),
             str(figures["support"]),
             f"{suggested['precision']:.2f}",
             f"{suggested['recall']:.2f}",
             f"{suggested['f1']:.2f}",
             f"{figures['likely']['precision']:.2f}",
         )
-    Console(stderr=False).print(table)
+    return table
+
+
+def _load_training_data(
+    data: Sequence[Path], book: Codebook, ignore_unknown_codes: bool
+) -> list[CodedPassage]:
+    """Hand-coded passages; codes not in ``book`` refused, or dropped and listed."""
+    from dtors_nlp.coded import drop_unknown_codes, load_coded
+
+    passages = load_coded(data, book, check_codes=not ignore_unknown_codes)
+    if ignore_unknown_codes:
+        passages, dropped = drop_unknown_codes(passages, book)
+        for code, count in sorted(dropped.items()):
+            _say(f"dropped unknown code {code!r} ({count} passages)")
+    return passages
+
+
+def _print_training_figures(model: CodeSuggester) -> None:
+    from rich.console import Console
+
+    from dtors_nlp.terminal import fit_codes
+
+    console = Console()
+    console.print(fit_codes(console, model.codes, lambda show: _training_figures(model, show)))
     for code, count in model.untrained_codes_.items():
         click.echo(
             f"not suggested: {code} has only {count} coded passages (needs {model.min_examples})"
@@ -330,7 +402,7 @@ def annotate(
         f"earlier run, {len(report.skipped)} skipped; {report.suggestions} suggestions"
     )
     for path in report.outputs:
-        click.echo(f"wrote {path}")
+        _wrote(str(path))
 
 
 @main.group()
@@ -364,6 +436,14 @@ def _say(message: str) -> None:
 
     if not progress.quiet:
         click.echo(message, err=True)
+
+
+def _wrote(what: str) -> None:
+    """Say on stdout what was written; silent with --quiet."""
+    from dtors_nlp import progress
+
+    if not progress.quiet:
+        click.echo(f"wrote {what}")
 
 
 # --- provenance: model info, verify, methods ---------------------------------------------------
@@ -591,26 +671,28 @@ def _clip(text: str, width: int = 80) -> str:
     show_default=True,
     help="Also train on 20-80% of each training part (takes about three times longer).",
 )
+@IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Overwrite the report's files if they exist.")
-def evaluate(data, folds, report_dir, codebook_path, learning_curve, force) -> None:
+def evaluate(
+    data, folds, report_dir, codebook_path, learning_curve, ignore_unknown_codes, force
+) -> None:
     """Cross-validate a training set, folds grouped by transcript: agreement, calibration,
     triage and a learning curve, as a table and optionally a report folder."""
     from rich.console import Console
 
     from dtors_nlp.codebook import load_codebook
-    from dtors_nlp.coded import load_coded
     from dtors_nlp.evaluate import evaluate as run
     from dtors_nlp.evaluate_report import check_report_folder, print_evaluation, write_report
 
     if report_dir:
         check_report_folder(report_dir, force)
     book = load_codebook(codebook_path)
-    passages = load_coded(data, book)
+    passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"cross-validating {len(passages)} passages in {folds} folds")
     evaluation = run(passages, book, folds=folds, learning_curve=learning_curve)
     print_evaluation(evaluation, Console())
     for path in write_report(evaluation, report_dir, force=force) if report_dir else []:
-        click.echo(f"wrote {path}")
+        _wrote(str(path))
 
 
 @main.command("next-to-code")
@@ -661,7 +743,7 @@ def next_to_code(data, pool, count, out, model_dir, codebook_path, force) -> Non
         model or coded, load_transcripts(pool), count, book, exclude=[p.text for p in coded]
     )
     write_coding_sheet(candidates, out, force=force)
-    click.echo(f"wrote {out} ({len(candidates)} passages to code)")
+    _wrote(f"{out} ({len(candidates)} passages to code)")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,12 @@ class Codebook:
                 return code.description
         raise CodebookError(f"no code {qualified_code!r} in codebook {self.name!r}")
 
+    def closest(self, code: str) -> str | None:
+        """The code most like ``code`` (for "did you mean"), or None if none is close."""
+        import difflib
+
+        return next(iter(difflib.get_close_matches(code, self.codes, n=1)), None)
+
     def to_dict(self) -> dict:
         """The codebook as plain data, in the YAML file's layout."""
         return {

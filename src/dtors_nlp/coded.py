@@ -54,6 +54,9 @@ class CodedPassage:
     complete: bool = True  # False: only ``codes`` and ``rejected`` were judged
 
 
+Located = tuple[str, CodedPassage]  # where a passage is in its file ("row 7"), and the passage
+
+
 def load_coded(
     paths: str | PathLike[str] | Iterable[str | PathLike[str]],
     codebook: Codebook | None = None,
@@ -67,9 +70,10 @@ def load_coded(
     codebook = codebook or load_codebook()
     passages: dict[CodedPassage, None] = {}  # an ordered set
     for path in _expand(paths):
-        read = _read_file(path, codebook)
+        located = _read_file(path, codebook)
         if check_codes:
-            _check_codes(read, codebook, path)
+            _check_codes(located, codebook, path)
+        read = [passage for _, passage in located]
         duplicates = len(read) - len(set(read) - passages.keys())
         if duplicates:
             warnings.warn(
@@ -82,25 +86,41 @@ def load_coded(
     return list(passages)
 
 
-def _check_codes(passages: list[CodedPassage], codebook: Codebook, path: Path) -> None:
-    """Refuse codes outside ``codebook``; most of them unknown suggests another codebook."""
-    used = {code for passage in passages for code in passage.codes | passage.rejected}
-    unknown = sorted(used - set(codebook.codes))
+def _check_codes(located: list[Located], codebook: Codebook, path: Path) -> None:
+    """Refuse codes outside ``codebook``, each with where it is first used and the code it was
+    probably meant to be; most of them unknown suggests another codebook."""
+    first_used: dict[str, str] = {}
+    for where, passage in located:
+        for code in sorted(passage.codes | passage.rejected):
+            first_used.setdefault(code, where)
+    unknown = sorted(first_used.keys() - set(codebook.codes))
     if not unknown:
         return
-    shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-    if 2 * len(unknown) > len(used):
+    if 2 * len(unknown) > len(first_used):
         raise TrainingDataError(
-            f"{len(unknown)} of its {len(used)} codes are not in codebook {codebook.name!r} "
-            f"({shown}): was it coded with another codebook? Give that codebook with "
-            "--codebook FILE (codebook= in Python)",
+            f"{len(unknown)} of its {len(first_used)} codes are not in codebook "
+            f"{codebook.name!r} ({_listed(unknown)}): was it coded with another codebook? Give "
+            "that codebook with --codebook FILE (codebook= in Python)",
             path,
         )
+    described = [_unknown_code(code, first_used[code], codebook) for code in unknown]
     raise TrainingDataError(
-        f"codes not in codebook {codebook.name!r}: {shown} (correct them, give the right "
-        "codebook with --codebook, or drop them with --ignore-unknown-codes)",
+        f"codes not in codebook {codebook.name!r}: {_listed(described)}; correct them, give the "
+        "right codebook with --codebook, or drop them with --ignore-unknown-codes",
         path,
     )
+
+
+def _unknown_code(code: str, where: str, codebook: Codebook) -> str:
+    """``code`` and where it is used, with the known code it was probably meant to be."""
+    closest = codebook.closest(code)
+    return f"{code} in {where}" + (f" (did you mean {closest}?)" if closest else "")
+
+
+def _listed(items: list[str], most: int = 5) -> str:
+    """The first ``most`` items, comma-separated, and how many more there are."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
 
 
 def _expand(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> Iterator[Path]:
@@ -117,7 +137,7 @@ def _expand(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> Itera
             raise TrainingDataError("no such file or folder", path)
 
 
-def _read_file(path: Path, codebook: Codebook) -> list[CodedPassage]:
+def _read_file(path: Path, codebook: Codebook) -> list[Located]:
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         rows = _read_table(path)
@@ -160,11 +180,11 @@ def _read_jsonl(path: Path) -> Iterator[dict]:
         yield row
 
 
-def _from_row(row: dict, path: Path, where: int) -> CodedPassage:
+def _from_row(row: dict, path: Path, number: int) -> Located:
     text = str(row.get("text") or "").strip()
     if not text:
-        raise TrainingDataError(f"row {where} has an empty text", path)
-    return CodedPassage(
+        raise TrainingDataError(f"row {number} has an empty text", path)
+    return f"row {number}", CodedPassage(
         text=text,
         codes=_parse_codes(row.get("codes")),
         transcript=str(row.get("transcript") or ""),
@@ -180,7 +200,7 @@ def _parse_codes(value: object) -> frozenset[str]:
     return frozenset(str(item).strip() for item in items if str(item).strip())
 
 
-def _from_review_rows(rows: list[dict[str, str]], path: Path) -> list[CodedPassage]:
+def _from_review_rows(rows: list[dict[str, str]], path: Path) -> list[Located]:
     """Merge a review CSV's decisions per passage into partial codings."""
     merged: dict[tuple, dict] = {}
     for number, row in enumerate(rows, start=2):
@@ -193,7 +213,9 @@ def _from_review_rows(rows: list[dict[str, str]], path: Path) -> list[CodedPassa
         if not code or (decision == "change" and not new_code):
             raise TrainingDataError(f"row {number}: a {decision} needs its code(s)", path)
         key = (row.get("transcript", ""), row.get("start", ""), row.get("end", ""), row["text"])
-        entry = merged.setdefault(key, {"row": row, "codes": set(), "rejected": set()})
+        entry = merged.setdefault(
+            key, {"row": row, "number": number, "codes": set(), "rejected": set()}
+        )
         if decision == "accept":
             entry["codes"].add(code)
         else:
@@ -201,27 +223,33 @@ def _from_review_rows(rows: list[dict[str, str]], path: Path) -> list[CodedPassa
             if decision == "change":
                 entry["codes"].add(new_code)
     return [
-        CodedPassage(
-            text=entry["row"]["text"].strip(),
-            codes=frozenset(entry["codes"]),
-            transcript=entry["row"].get("transcript", ""),
-            speaker=entry["row"].get("speaker", ""),
-            rejected=frozenset(entry["rejected"] - entry["codes"]),
-            complete=False,
+        (
+            f"row {entry['number']}",
+            CodedPassage(
+                text=entry["row"]["text"].strip(),
+                codes=frozenset(entry["codes"]),
+                transcript=entry["row"].get("transcript", ""),
+                speaker=entry["row"].get("speaker", ""),
+                rejected=frozenset(entry["rejected"] - entry["codes"]),
+                complete=False,
+            ),
         )
         for entry in merged.values()
         if entry["row"]["text"].strip()
     ]
 
 
-def _from_qdpx(path: Path, codebook: Codebook) -> list[CodedPassage]:
+def _from_qdpx(path: Path, codebook: Codebook) -> list[Located]:
     from dtors_nlp.refi.project import coded_selections, read_qdpx
 
     return [
-        CodedPassage(
-            text=selection.text.strip(),
-            codes=frozenset(map_code_name(name, codebook) for name in selection.codes),
-            transcript=selection.source,
+        (
+            f"a selection of source {selection.source!r}",
+            CodedPassage(
+                text=selection.text.strip(),
+                codes=frozenset(map_code_name(name, codebook) for name in selection.codes),
+                transcript=selection.source,
+            ),
         )
         for selection in coded_selections(read_qdpx(path))
         if selection.text.strip()

@@ -16,7 +16,8 @@ averages and Krippendorff's alpha: for a single-label dimension over its values 
 of them, for a multi-label one over every (passage, code) pair of the dimension. Calibration:
 expected calibration error (10 bins) and Brier score over every held-out (passage, code)
 probability. Triage: where the true codes land, and which passages a coder could skip. Learning
-curve: the same folds, trained on 20 to 100% of each training part.
+curve: the same folds, trained on 20 to 100% of each training part; a share too small to train
+on (the model refuses it) is left out, and the summary says why.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class HeldOut:
     band: np.ndarray
     training_sizes: list[int] = field(default_factory=list)
     untrained: dict[str, int] = field(default_factory=dict)  # code -> folds it was not learned in
+    left_out: str = ""  # why this training share could not be trained, if it could not
 
     @classmethod
     def empty(cls, n: int, codes: list[str]) -> HeldOut:
@@ -114,16 +116,18 @@ def evaluate(
     def make_model() -> CodeSuggester:
         return CodeSuggester(codebook=codebook, embedder=embedder, **model_params)
 
-    fractions = _learning_fractions(len(passages), folds, make_model().folds, learning_curve)
+    fractions = LEARNING_FRACTIONS if learning_curve else (1.0,)
     runs = cross_validate(passages, fold_of, fractions, make_model, codebook.codes)
     full = runs[1.0]
     return Evaluation(
-        summary=_summary(passages, labels, full, folds),
+        summary=_summary(passages, labels, runs, folds),
         codes=code_figures(labels, full),
         dimensions=dimension_figures(labels, full),
         calibration=calibration_figures(labels, full),
         triage=triage_figures(labels, full),
-        learning_curve=[_learning_point(f, labels, runs[f]) for f in fractions],
+        learning_curve=[
+            _learning_point(f, labels, run) for f, run in runs.items() if not run.left_out
+        ],
     )
 
 
@@ -151,14 +155,6 @@ def _embed_once(embedder: Embedder, passages: Sequence[CodedPassage]) -> None:
         embedder.encode(contexts, "Embedding context")
 
 
-def _learning_fractions(n: int, folds: int, inner_folds: int, wanted: bool) -> list[float]:
-    """The training shares to try: those whose smallest training part can still be trained."""
-    if not wanted:
-        return [1.0]
-    smallest_training = n - math.ceil(n / folds)
-    return [f for f in LEARNING_FRACTIONS if f == 1.0 or f * smallest_training >= 2 * inner_folds]
-
-
 # --- cross-validation ---------------------------------------------------------------------------
 
 
@@ -172,15 +168,25 @@ def cross_validate(
     """Held-out predictions in ``codes`` columns for each training share.
 
     A share takes the first passages of each training part in one seeded random order, so the
-    smaller training sets are nested in the larger ones and the test folds stay the same.
+    smaller training sets are nested in the larger ones and the test folds stay the same. A
+    share below 1.0 that the model refuses to train on in some fold is left out (``left_out``
+    says why); the full share is never left out: its refusal is raised.
     """
     rank = np.argsort(np.random.default_rng(SEED).permutation(len(passages)))
     runs = {f: HeldOut.empty(len(passages), codes) for f in fractions}
     jobs = [(f, fold) for f in fractions for fold in np.unique(fold_of)]
     for fraction, fold in track(jobs, "Cross-validating", total=len(jobs)):
+        if runs[fraction].left_out:
+            continue
         test, train = np.flatnonzero(fold_of == fold), np.flatnonzero(fold_of != fold)
         train = train[np.argsort(rank[train])][: math.ceil(fraction * len(train))]
-        model = make_model().fit_coded([passages[i] for i in train])
+        try:
+            model = make_model().fit_coded([passages[i] for i in train])
+        except TrainingDataError as error:
+            if fraction == 1.0:
+                raise
+            runs[fraction].left_out = error.problem
+            continue
         held_out = [passages[i] for i in test]
         proba = model.predict_proba([p.text for p in held_out], [p.context for p in held_out])
         runs[fraction].record(model, test, proba)
@@ -358,8 +364,9 @@ def _learning_point(fraction: float, labels: LabelMatrix, run: HeldOut) -> dict:
 
 
 def _summary(
-    passages: Sequence[CodedPassage], labels: LabelMatrix, run: HeldOut, folds: int
+    passages: Sequence[CodedPassage], labels: LabelMatrix, runs: dict[float, HeldOut], folds: int
 ) -> dict:
+    run = runs[1.0]
     return {
         "passages": len(passages),
         "transcripts": len({p.transcript for p in passages if p.transcript}),
@@ -371,4 +378,9 @@ def _summary(
             code for code, count in labels.positive_counts().items() if count == 0
         ],
         "untrained_in_folds": run.untrained,
+        "learning_curve_left_out": [
+            {"fraction": fraction, "problem": share.left_out}
+            for fraction, share in runs.items()
+            if share.left_out
+        ],
     }

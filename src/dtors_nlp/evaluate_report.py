@@ -11,14 +11,19 @@ import base64
 import html
 import io
 import json
+from collections.abc import Callable
 from datetime import date
 from importlib import resources
 from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING
 
 from dtors_nlp import __version__
 from dtors_nlp.evaluate import RULES, Evaluation
 from dtors_nlp.files import refuse_overwrite, write_atomically
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 REPORT_FILES = ("report.json", "reliability.png", "learning_curve.png", "report.html")
 FIGURES = ("precision", "recall", "f1", "kappa")
@@ -59,7 +64,19 @@ EXPLAIN = {
 
 
 def print_evaluation(evaluation: Evaluation, console) -> None:
-    """The per-code table and the headline numbers, on a rich Console."""
+    """The per-code table, the headline numbers and the notes, on a rich Console."""
+    from dtors_nlp.terminal import fit_codes
+
+    console.print(
+        fit_codes(console, list(evaluation.codes), lambda show: _codes_table_rich(evaluation, show))
+    )
+    for line in headline(evaluation):
+        console.print(line)
+    for note in notes(evaluation):
+        console.print(f"Note: {note}")
+
+
+def _codes_table_rich(evaluation: Evaluation, show: Callable[[str], str]) -> Table:
     from rich import box
     from rich.table import Table
 
@@ -71,15 +88,13 @@ def print_evaluation(evaluation: Evaluation, console) -> None:
         pad_edge=False,
         show_edge=False,
     )
-    table.add_column("code", overflow="fold")
+    table.add_column("code", no_wrap=True)
     for header in ["n"] + [SHORT[figure] for _ in RULES for figure in FIGURES]:
         table.add_column(header, justify="right", no_wrap=True)
     for code, row in evaluation.codes.items():
         cells = [_number(row[rule][figure]) for rule in RULES for figure in FIGURES]
-        table.add_row(code, str(row["support"]), *cells)
-    console.print(table)
-    for line in headline(evaluation):
-        console.print(line)
+        table.add_row(show(code), str(row["support"]), *cells)
+    return table
 
 
 def headline(evaluation: Evaluation) -> list[str]:
@@ -275,22 +290,33 @@ def _dimensions_table(evaluation: Evaluation) -> str:
     return _table(header, rows)
 
 
-def _notes(evaluation: Evaluation) -> str:
+def notes(evaluation: Evaluation) -> list[str]:
+    """What limits the figures: codes not evaluated or not learned, shares not trained..."""
     summary = evaluation.summary
-    notes = []
+    found = []
     if summary["codes_without_examples"]:
-        notes.append(
+        found.append(
             "Codes with no coded example (not evaluated): "
             + ", ".join(summary["codes_without_examples"])
         )
     if summary["untrained_in_folds"]:
-        notes.append(
+        found.append(
             "Codes with too few examples to be learned in some folds (never suggested there): "
             + ", ".join(f"{code} ({n} folds)" for code, n in summary["untrained_in_folds"].items())
         )
+    for share in summary["learning_curve_left_out"]:
+        found.append(
+            f"Learning curve: no point at {_percent(share['fraction'])} of each training part "
+            f"({share['problem']})."
+        )
     if summary["passages_without_transcript"]:
-        notes.append(
+        found.append(
             f"{summary['passages_without_transcript']} passages had no transcript and were "
             "spread over the folds at random."
         )
-    return "".join(f"<li>{html.escape(note)}</li>" for note in notes) or "<li>None.</li>"
+    return found
+
+
+def _notes(evaluation: Evaluation) -> str:
+    items = "".join(f"<li>{html.escape(note)}</li>" for note in notes(evaluation))
+    return items or "<li>None.</li>"
