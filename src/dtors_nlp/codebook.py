@@ -80,7 +80,7 @@ class Codebook:
         """The code most like ``code`` (for "did you mean"), or None if none is close."""
         import difflib
 
-        return next(iter(difflib.get_close_matches(code, self.codes, n=1)), None)
+        return next(iter(difflib.get_close_matches(code, self.codes, n=1, cutoff=0.7)), None)
 
     def to_dict(self) -> dict:
         """The codebook as plain data, in the YAML file's layout."""
