@@ -23,7 +23,6 @@ from dtors_nlp.evaluate import (
     LIKELY,
     NOT_SUGGESTED,
     evaluate,
-    held_out_bands,
     outer_folds,
 )
 from dtors_nlp.evaluate_report import REPORT_FILES, write_report
@@ -130,7 +129,7 @@ def test_learning_curve_grows_the_training_set(evaluation):
 def test_single_label_dimension_suggests_one_code(passages, embedder):
     model = CodeSuggester(embedder=embedder, min_examples=3).fit_coded(passages)
     proba = model.predict_proba([p.text for p in passages])
-    bands = held_out_bands(model, proba)
+    bands = model.bands(proba)
     motivation = [i for i, code in enumerate(model.codes) if code.startswith("motivation/")]
     assert ((bands[:, motivation] > NOT_SUGGESTED).sum(axis=1) <= 1).all()
     assert bands.max() <= LIKELY

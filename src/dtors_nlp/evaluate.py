@@ -44,10 +44,10 @@ from dtors_nlp.metrics import (
     reliability_bins,
 )
 from dtors_nlp.model import CodeSuggester, assign_folds
+from dtors_nlp.prior import AUTO, PriorData, resolve_prior, without_texts
 from dtors_nlp.progress import track
 
 NOT_SUGGESTED, REVIEW, LIKELY = 0, 1, 2
-BAND_LEVEL = {None: NOT_SUGGESTED, "review": REVIEW, "likely": LIKELY}
 RULES = {"suggested": REVIEW, "likely": LIKELY}
 LEARNING_FRACTIONS = (0.2, 0.4, 0.6, 0.8, 1.0)
 SEED = 0
@@ -76,7 +76,7 @@ class HeldOut:
         """Keep one fold's predictions for passages ``rows``."""
         columns = [self.codes.index(code) for code in model.codes]
         self.proba[np.ix_(rows, columns)] = proba
-        self.band[np.ix_(rows, columns)] = held_out_bands(model, proba)
+        self.band[np.ix_(rows, columns)] = model.bands(proba)
         for code in model.untrained_codes_:
             self.untrained[code] = self.untrained.get(code, 0) + 1
 
@@ -113,8 +113,10 @@ def evaluate(
     embedder = embedder if isinstance(embedder, Embedder) else Embedder(embedder)
     _embed_once(embedder, passages)
 
+    prior = held_out_prior(passages, codebook, model_params.pop("prior_data", AUTO))
+
     def make_model() -> CodeSuggester:
-        return CodeSuggester(codebook=codebook, embedder=embedder, **model_params)
+        return CodeSuggester(codebook=codebook, embedder=embedder, prior_data=prior, **model_params)
 
     fractions = LEARNING_FRACTIONS if learning_curve else (1.0,)
     runs = cross_validate(passages, fold_of, fractions, make_model, codebook.codes)
@@ -129,6 +131,15 @@ def evaluate(
             _learning_point(f, labels, run) for f, run in runs.items() if not run.left_out
         ],
     )
+
+
+def held_out_prior(
+    passages: Sequence[CodedPassage], codebook: Codebook, prior_data: PriorData
+) -> list[CodedPassage]:
+    """The prior passages for every fold's model, less any passage being evaluated: one in a
+    test fold would otherwise reach its model through the prior."""
+    prior, _ = resolve_prior(prior_data, codebook)
+    return without_texts(prior, [p.text for p in passages])
 
 
 def outer_folds(passages: Sequence[CodedPassage], folds: int) -> np.ndarray:
@@ -192,22 +203,6 @@ def cross_validate(
         runs[fraction].record(model, test, proba)
         runs[fraction].training_sizes.append(len(train))
     return runs
-
-
-def held_out_bands(model: CodeSuggester, proba: np.ndarray) -> np.ndarray:
-    """Band levels for ``model.codes`` columns; in a single-label dimension only the top code."""
-    candidate = np.ones(proba.shape, bool)
-    column = 0
-    for spec in model.specs_:
-        width = len(spec.codes)
-        if spec.single_label:
-            block = proba[:, column : column + width]
-            candidate[:, column : column + width] = np.eye(width, dtype=bool)[block.argmax(axis=1)]
-        column += width
-    bands = np.zeros(proba.shape, np.int8)
-    for row, col in zip(*np.nonzero(candidate)):
-        bands[row, col] = BAND_LEVEL[model.band(model.codes[col], proba[row, col])]
-    return bands
 
 
 # --- figures ----------------------------------------------------------------------------------

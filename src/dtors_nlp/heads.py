@@ -3,6 +3,9 @@
 A head is a class-balanced logistic regression over passage vectors. Its raw scores are then
 recalibrated by a second, small logistic regression fitted on out-of-fold scores, so that the
 probabilities it returns mean what they say (balancing the classes distorts raw probabilities).
+A head may also learn from prior passages (``PriorRows``: coded passages from elsewhere, given
+less weight); they join every training part but are never scored, so calibration, the choice of
+settings and every out-of-fold figure come from the team's own passages only.
 Learned state is plain arrays, so a head is saved without pickle.
 """
 
@@ -10,8 +13,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class PriorRows:
+    """Prior passages for one head: feature rows, their classes, and the weight of each."""
+
+    x: np.ndarray
+    y: np.ndarray
+    weight: float
+
+    def joined(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``x`` and ``y`` with the prior rows below them, and every row's sample weight."""
+        weights = np.r_[np.ones(len(y)), np.full(len(self.y), self.weight)]
+        return np.vstack([x, self.x]), np.r_[y, self.y], weights
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -28,7 +47,13 @@ class LinearMap:
 
     @classmethod
     def fit(
-        cls, x: np.ndarray, y: np.ndarray, n_classes: int, c: float, balanced: bool
+        cls,
+        x: np.ndarray,
+        y: np.ndarray,
+        n_classes: int,
+        c: float,
+        balanced: bool,
+        sample_weight: np.ndarray | None = None,
     ) -> LinearMap:
         """Fit a logistic regression; classes missing from ``y`` get a score that never wins."""
         from sklearn.exceptions import ConvergenceWarning  # here: loading a model needs no sklearn
@@ -50,7 +75,7 @@ class LinearMap:
         # L-BFGS on small problems is many times slower with multi-threaded BLAS
         with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(x, y)
+            model.fit(x, y, sample_weight=sample_weight)
         if n_classes == 2:
             return cls(model.coef_, model.intercept_)
         coef[present] = (
@@ -64,6 +89,11 @@ class LinearMap:
             else np.array([-model.intercept_[0] / 2, model.intercept_[0] / 2])
         )
         return cls(coef, intercept)
+
+    def padded(self, width: int) -> LinearMap:
+        """The same map over ``width`` features, the extra ones weighted zero."""
+        extra = np.zeros((self.coef.shape[0], width - self.coef.shape[1]))
+        return LinearMap(np.hstack([self.coef, extra]), self.intercept)
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         return x @ self.coef.T + self.intercept
@@ -81,22 +111,35 @@ class CalibratedHead:
     """One decision: absent/present for a multi-label code, or none/one-of-k for a dimension.
 
     ``y`` holds class indices: 0 is "absent" (or "none of the dimension's codes"), 1..k the codes.
-    ``c`` is the regularisation strength, or several to choose from by out-of-fold log-loss.
+    ``c`` is the regularisation strength, or several to choose from; ``widths`` the feature
+    counts to choose from (``None``: every feature; a number: the first ones only, e.g. the
+    passage's own vector without its context). The pair with the lowest out-of-fold log-loss
+    wins; the features left out get weight zero.
     Besides probabilities, the head learns ``decision_weights_``: per-class multipliers such that
     ``argmax(proba * weights)`` maximises out-of-fold F1 (macro-F1 over the classes of a
     single-label dimension), the decision ``predict`` uses.
     """
 
-    def __init__(self, n_classes: int, c: float | Sequence[float] = 1.0) -> None:
+    def __init__(
+        self,
+        n_classes: int,
+        c: float | Sequence[float] = 1.0,
+        widths: Sequence[int | None] = (None,),
+    ) -> None:
         self.n_classes = n_classes
         self.c = c
+        self.widths = widths
 
-    def fit(self, x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> CalibratedHead:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray, folds: np.ndarray, prior: PriorRows | None = None
+    ) -> CalibratedHead:
         """Fit on all data; keep cross-fitted calibrated probabilities in ``oof_proba_``."""
-        candidates = [self.c] if np.isscalar(self.c) else list(self.c)
-        tried = [(c, *self._out_of_fold(x, y, folds, c)) for c in candidates]
-        self.c_, oof_scores, self.oof_proba_ = min(tried, key=lambda t: _log_loss(y, t[2]))
-        self.base_ = LinearMap.fit(x, y, self.n_classes, self.c_, balanced=True)
+        candidates = product([self.c] if np.isscalar(self.c) else list(self.c), self.widths)
+        tried = [(c, w, *self._out_of_fold(x, y, folds, c, w, prior)) for c, w in candidates]
+        self.c_, self.width_, oof_scores, self.oof_proba_ = min(
+            tried, key=lambda t: _log_loss(y, t[3])
+        )
+        self.base_ = self._fit_base(x, y, self.c_, self.width_, prior)
         self.calibrator_ = self._fit_calibrator(oof_scores, y)
         self.decision_weights_ = tune_decision_weights(y, self.oof_proba_)
         return self
@@ -109,14 +152,30 @@ class CalibratedHead:
         """The decided class of each row (0: absent / none)."""
         return (self.predict_proba(x) * self.decision_weights_).argmax(axis=1)
 
+    def _fit_base(
+        self, x: np.ndarray, y: np.ndarray, c: float, width: int | None, prior: PriorRows | None
+    ) -> LinearMap:
+        """The class-balanced regression on the first ``width`` features, prior rows included."""
+        weights = None
+        if prior is not None and len(prior.y):
+            x, y, weights = prior.joined(x, y)
+        fitted = LinearMap.fit(x[:, :width], y, self.n_classes, c, True, weights)
+        return fitted.padded(x.shape[1])
+
     def _out_of_fold(
-        self, x: np.ndarray, y: np.ndarray, folds: np.ndarray, c: float
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        folds: np.ndarray,
+        c: float,
+        width: int | None,
+        prior: PriorRows | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Raw scores of models that did not see each row, and cross-fitted calibrations."""
         scores = np.zeros((len(y), 1 if self.n_classes == 2 else self.n_classes))
         for fold in np.unique(folds):
             test = folds == fold
-            model = LinearMap.fit(x[~test], y[~test], self.n_classes, c, balanced=True)
+            model = self._fit_base(x[~test], y[~test], c, width, prior)
             scores[test] = model.scores(x[test])
         proba = np.zeros((len(y), self.n_classes))
         for fold in np.unique(folds):
@@ -125,7 +184,7 @@ class CalibratedHead:
         return scores, proba
 
     def _fit_calibrator(self, scores: np.ndarray, y: np.ndarray) -> LinearMap:
-        return LinearMap.fit(scores, y, self.n_classes, c=100.0, balanced=False)
+        return fit_scaling(scores, y, self.n_classes)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Learned state as named arrays, for saving."""
@@ -145,6 +204,38 @@ class CalibratedHead:
         head.calibrator_ = LinearMap(arrays["calibrator_coef"], arrays["calibrator_intercept"])
         head.decision_weights_ = arrays["decision_weights"]
         return head
+
+
+MIN_SLOPE = 1e-3
+SLOPE_PRIOR = 20.0  # pseudo-passages of belief that the regression's own scale is right
+
+
+def fit_scaling(scores: np.ndarray, y: np.ndarray, n_classes: int) -> LinearMap:
+    """Calibrate raw scores as ``softmax(a * scores + b)`` (a sigmoid for one column).
+
+    One positive slope ``a`` for every class and one bias per class, fitted by log-loss: the
+    probabilities are recalibrated but never reordered, so a code's passages keep the order its
+    regression gave them, even where out-of-fold scores are too noisy to trust (a free slope
+    could then turn negative and invert the ranking). ``log(a)`` is shrunk towards 0 as if
+    ``SLOPE_PRIOR`` passages had shown the regression's scale to be right, which matters only
+    with few passages. Classes missing from ``y`` never win.
+    """
+    from scipy.optimize import minimize  # here: loading a model needs no SciPy
+
+    width = scores.shape[1]
+    present = np.isin(np.arange(n_classes), y)
+
+    def scaling(theta: np.ndarray) -> LinearMap:
+        bias = np.where(present, theta[1:], -30.0) if width > 1 else theta[1:]
+        return LinearMap(theta[0] * np.eye(width), bias)
+
+    def loss(theta: np.ndarray) -> float:
+        shrink = SLOPE_PRIOR * np.log(theta[0]) ** 2 / len(y)
+        return _log_loss(y, scaling(theta).proba(scores)) + shrink
+
+    start = np.r_[1.0, np.zeros(width)]
+    bounds = [(MIN_SLOPE, 100.0)] + [(-30.0, 30.0)] * width
+    return scaling(minimize(loss, start, method="L-BFGS-B", bounds=bounds).x)
 
 
 WEIGHT_GRID = np.geomspace(0.1, 30.0, 36)

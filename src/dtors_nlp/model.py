@@ -11,6 +11,8 @@ Probabilities are calibrated on out-of-fold predictions (folds grouped by transc
 and per-code thresholds are chosen on the same out-of-fold predictions: ``likely`` where precision
 reaches ``likely_precision``, ``review`` where recall reaches ``review_recall``. Codes with fewer
 than ``min_examples`` coded passages are reported in ``untrained_codes_`` and never suggested.
+Prior passages (``prior_data``, see ``prior.py``) join every training part with less weight but
+are never scored: every out-of-fold figure comes from the team's own passages.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from dtors_nlp.codebook import Codebook, load_codebook
 from dtors_nlp.coded import CodedPassage
 from dtors_nlp.embed import Embedder
 from dtors_nlp.errors import TrainingDataError
-from dtors_nlp.heads import CalibratedHead
+from dtors_nlp.heads import CalibratedHead, PriorRows
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import precision_recall_f1
+from dtors_nlp.prior import PriorData, resolve_prior, without_texts
 from dtors_nlp.transcripts.spans import Transcript
 
 
@@ -80,10 +83,15 @@ class CodeSuggester:
     review_recall : recall a code's ``review`` band aims at (out of fold).
     min_examples : codes with fewer coded passages are reported and never suggested.
     folds : cross-validation folds for calibration and thresholds.
-    use_context : add the interviewer's preceding question as features: "auto" (when most
-        training passages have one), True or False.
+    use_context : the interviewer's preceding question as features: "auto" (when most training
+        passages have one, each head chooses by out-of-fold log-loss whether to use it), True
+        (always) or False (never).
     c : inverse regularisation strength of the logistic regressions, or several values for each
         head to choose from by out-of-fold log-loss.
+    prior_data : coded passages to learn from beside the training data, never scored: "auto"
+        (the starter training set, for a codebook that has its codes), None, a path to coded
+        data, or a list of CodedPassage.
+    prior_weight : the weight of each prior passage in training (a team's own passage: 1).
     n_exemplars : nearest hand-coded passages shown with each suggestion.
     name : how the model names itself in suggestions and drafts.
     """
@@ -98,6 +106,8 @@ class CodeSuggester:
         folds: int = 5,
         use_context: bool | str = "auto",
         c: float | tuple[float, ...] = (0.1, 0.3, 1.0, 4.0),
+        prior_data: PriorData = "auto",
+        prior_weight: float = 0.3,
         n_exemplars: int = 3,
         name: str = "dtors-nlp model",
     ) -> None:
@@ -109,6 +119,8 @@ class CodeSuggester:
         self.folds = folds
         self.use_context = use_context
         self.c = c
+        self.prior_data = prior_data
+        self.prior_weight = prior_weight
         self.n_exemplars = n_exemplars
         self.name = name
 
@@ -149,13 +161,22 @@ class CodeSuggester:
             )
         self.uses_context_ = _decide_context(self.use_context, contexts)
         x = self._features(texts, contexts if self.uses_context_ else None)
+        prior_texts, prior_labels = self._prior(texts)
+        prior_x = self._features(
+            prior_texts, [""] * len(prior_texts) if self.uses_context_ else None
+        )
+        widths = self._feature_widths(x)
         fold_of = assign_folds(len(texts), groups, self.folds)
         self.heads_, self.specs_ = [], []
         oof = np.zeros((len(texts), 0))
         for spec in self._head_specs():
             y = labels.classes_for(spec.codes, spec.single_label)
             known = y != UNKNOWN
-            head = CalibratedHead(spec.n_classes, self.c).fit(x[known], y[known], fold_of[known])
+            prior_y = prior_labels.classes_for(spec.codes, spec.single_label)
+            prior_known = prior_y != UNKNOWN
+            prior = PriorRows(prior_x[prior_known], prior_y[prior_known], self.prior_weight)
+            head = CalibratedHead(spec.n_classes, self.c, widths)
+            head.fit(x[known], y[known], fold_of[known], prior)
             proba = np.full((len(texts), spec.n_classes), np.nan)
             proba[known] = head.oof_proba_
             oof = np.hstack([oof, proba[:, 1:]])
@@ -166,10 +187,27 @@ class CodeSuggester:
         self.trained_on_ = {
             "passages": len(texts),
             "transcripts": len({g for g in groups or [] if g}),
+            "prior_passages": len(prior_texts),
+            "prior": self.prior_source_,
             "date": date.today().isoformat(),
             "library_version": __version__,
         }
         return self
+
+    def _prior(self, texts: list[str]) -> tuple[list[str], LabelMatrix]:
+        """Texts and labels of the prior passages, less any that are among ``texts``."""
+        passages, self.prior_source_ = resolve_prior(self.prior_data, self.codebook_)
+        passages = without_texts(passages, texts)
+        labels = LabelMatrix.from_partial(
+            [(set(p.codes), set(p.rejected), p.complete) for p in passages], self.codebook_
+        )
+        return [p.text for p in passages], labels
+
+    def _feature_widths(self, x: np.ndarray) -> tuple[int | None, ...]:
+        """Feature counts each head chooses from: with and without context under "auto"."""
+        if self.uses_context_ and self.use_context == "auto":
+            return (None, self._text_dimension(x))
+        return (None,)
 
     def fit_coded(self, passages: Sequence[CodedPassage]) -> CodeSuggester:
         """Learn from ``load_coded`` passages, including partial codings from reviews."""
@@ -297,10 +335,11 @@ class CodeSuggester:
             return "likely"
         return "review" if probability >= thresholds["review"] else None
 
-    def _suggested_cells(self, proba: np.ndarray) -> Iterator[tuple[int, int, str]]:
-        """(row, column, band) of each suggestion, row by row, as ``band`` decides.
+    def bands(self, proba: np.ndarray) -> np.ndarray:
+        """Band of every cell of ``predict_proba``'s output: 0 none, 1 review, 2 likely.
 
-        In a single-label dimension only a row's most probable code is a candidate.
+        In a single-label dimension only a row's most probable code can have a band. This is
+        the rule ``suggest`` applies and ``evaluate`` measures.
         """
         likely = np.array([self.thresholds_[code]["likely"] for code in self.codes])
         review = np.array([self.thresholds_[code]["review"] for code in self.codes])
@@ -313,10 +352,15 @@ class CodeSuggester:
                 best[np.arange(len(proba)), proba[:, span].argmax(axis=1)] = True
                 candidate[:, span] = best
             column += len(spec.codes)
-        is_likely = proba >= likely
-        rows, columns = np.nonzero(candidate & (is_likely | (proba >= review)))
+        levels = (proba >= review).astype(np.int8) + (proba >= likely)
+        return np.where(candidate, levels, 0).astype(np.int8)
+
+    def _suggested_cells(self, proba: np.ndarray) -> Iterator[tuple[int, int, str]]:
+        """(row, column, band) of each suggestion, row by row, as ``bands`` decides."""
+        levels = self.bands(proba)
+        rows, columns = np.nonzero(levels)
         for row, column in zip(rows.tolist(), columns.tolist()):
-            yield row, column, "likely" if is_likely[row, column] else "review"
+            yield row, column, "likely" if levels[row, column] == 2 else "review"
 
     # --- features and exemplars ----------------------------------------------------------------
 

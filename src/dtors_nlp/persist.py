@@ -45,6 +45,8 @@ PARAMETERS = (
     "folds",
     "use_context",
     "c",
+    "prior_data",
+    "prior_weight",
     "n_exemplars",
     "name",
 )
@@ -138,7 +140,7 @@ def model_settings(model: CodeSuggester) -> dict:
     """What ``model.json`` says about a trained model (all but the checksums and fingerprint)."""
     return {
         "format": FORMAT,
-        "parameters": {name: getattr(model, name) for name in PARAMETERS},
+        "parameters": {name: _parameter_value(getattr(model, name)) for name in PARAMETERS},
         "codebook": model.codebook_.to_dict(),
         "embedder": {"name": model.embedder_.name, "identity": model.embedder_.identity},
         "heads": [vars(spec) for spec in model.specs_],
@@ -149,6 +151,16 @@ def model_settings(model: CodeSuggester) -> dict:
         "untrained_codes": model.untrained_codes_,
         "trained_on": model.trained_on_,
     }
+
+
+def _parameter_value(value):
+    """A parameter as JSON can hold it: paths as text; passages given in Python as None (the
+    training record describes them)."""
+    if isinstance(value, PathLike):
+        return str(value)
+    if isinstance(value, (list, tuple)) and value and not np.isscalar(value[0]):
+        return None
+    return value
 
 
 def _write_arrays(model: CodeSuggester, path: Path) -> None:
