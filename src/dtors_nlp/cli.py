@@ -217,7 +217,8 @@ def _embedder(folder: Path | None, no_cache: bool):
 @click.option(
     "--embedder",
     type=click.Path(file_okay=False, path_type=Path),
-    help="A local sentence-transformers folder (default: the bundled MiniLM).",
+    help="A local sentence-transformers folder, or a model name already in your Hugging Face "
+    "cache, never downloaded (default: the bundled MiniLM).",
 )
 @click.option(
     "--likely-precision",
