@@ -95,6 +95,12 @@ class Evaluation:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def to_frame(self):
+        """Per-code figures as a pandas DataFrame, one row per code (extra dtors-nlp[pandas])."""
+        from dtors_nlp.frames import evaluation_frame
+
+        return evaluation_frame(self)
+
 
 def evaluate(
     passages: Sequence[CodedPassage],
