@@ -35,6 +35,8 @@ _EXPORTS = {
     "suggestions_frame": "dtors_nlp.frames",
     "read_suggestions": "dtors_nlp.frames",
     "to_doc": "dtors_nlp.spacy_component",
+    "agreement": "dtors_nlp.intercoder",
+    "Agreement": "dtors_nlp.intercoder",
     "DtorsError": "dtors_nlp.errors",
     "TranscriptError": "dtors_nlp.errors",
     "CodebookError": "dtors_nlp.errors",

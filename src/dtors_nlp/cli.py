@@ -747,5 +747,88 @@ def next_to_code(data, pool, count, out, model_dir, codebook_path, force) -> Non
     _wrote(f"{out} ({len(candidates)} passages to code)")
 
 
+# --- agree and audit --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("a", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(dir_okay=False, path_type=Path))
+@CODEBOOK_OPTION
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for agreement.csv, disagreements.csv (to discuss) and report.json.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the report's files if they exist.")
+def agree(a: Path, b: Path, codebook_path: Path | None, report_dir: Path | None, force) -> None:
+    """Agreement between two coders' codings of the same transcripts (.qdpx or coded CSV):
+    per code, dimension and overall percent agreement, Cohen's kappa, Krippendorff's alpha."""
+    from dtors_nlp.codebook import load_codebook
+    from dtors_nlp.intercoder import agreement, write_report
+
+    book = load_codebook(codebook_path) if codebook_path else None
+    result = agreement(a, b, book)
+    _print_agreement(result)
+    for path in write_report(result, report_dir, force=force) if report_dir else []:
+        _wrote(str(path))
+
+
+def _print_agreement(result) -> None:
+    from rich.console import Console
+
+    from dtors_nlp.terminal import fit_codes
+
+    console = Console()
+    console.print(
+        fit_codes(console, list(result.codes), lambda show: _agreement_table(result, show))
+    )
+    click.echo(
+        f"{len(result.units)} passages in both codings, {len(result.disagreements())} "
+        "disagreements (passage and code)"
+    )
+    for coder, names in (("A", result.only_a), ("B", result.only_b)):
+        if names:
+            click.echo(f"only in {coder}, not compared: {', '.join(names)}")
+    if result.unmatched:
+        click.echo(f"{len(result.unmatched)} passages coded by one coder only, not compared")
+
+
+def _agreement_table(result, show: Callable[[str], str]) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    def cell(value) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    table = Table(
+        title="Agreement per code, dimension and overall (units: passages)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("code", no_wrap=True)
+    for column in ("A", "B", "% agree", "kappa", "alpha"):
+        table.add_column(column, justify="right")
+    for code, row in result.codes.items():
+        counts = (str(row["coder_a"]), str(row["coder_b"]))
+        figures = (row["percent_agreement"], row["kappa"], row["alpha"])
+        table.add_row(_fold_nested(show(code)), *counts, *map(cell, figures))
+    for name, row in [*result.dimensions.items(), ("overall", result.overall)]:
+        figures = (row["percent_agreement"], row["kappa"], row["alpha"])
+        table.add_row(_fold_nested(show(name)), "", "", *map(cell, figures), style="bold")
+    return table
+
+
+def _fold_nested(label: str, width: int = 40) -> str:
+    """A deeply nested code (``dimension/a__b__c``) broken after each ``__`` on lines longer
+    than ``width``, so that the figures beside it keep their columns."""
+    return "\n".join(
+        line.replace("__", "__\n") if len(line) > width else line for line in label.split("\n")
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -156,8 +156,7 @@ def coded_selections(
     human coder has put a code on it; then all its codings count, the model's included (the
     coder saw them and left them in place). Selections coded only by a model are left out.
     """
-    prefix = exclude_user_prefix.lower()
-    models = {guid for guid, user in project.users.items() if user.name.lower().startswith(prefix)}
+    models = model_users(project, exclude_user_prefix)
     for source in project.sources:
         for selection in source.selections:
             humans = sorted({coding.user for coding in selection.codings} - models)
@@ -166,6 +165,12 @@ def coded_selections(
             coder = ", ".join(filter(None, (_user_name(project, guid) for guid in humans)))
             codes = frozenset(project.codes[coding.code].qualified for coding in selection.codings)
             yield CodedSelection(source.name, selection.text, codes, coder)
+
+
+def model_users(project: Project, prefix: str = MODEL_USER_PREFIX) -> set[str]:
+    """GUIDs of the users that are models: their name starts with ``prefix``."""
+    prefix = prefix.lower()
+    return {guid for guid, user in project.users.items() if user.name.lower().startswith(prefix)}
 
 
 def _user_name(project: Project, guid: str) -> str:
