@@ -124,3 +124,36 @@ def test_bands_follow_the_thresholds_and_one_code_per_single_label_dimension(sma
                 assert {"review": 1, "likely": 2}[expected] == bands[row, column]
     motivation = [i for i, c in enumerate(small_model.codes) if c.startswith("motivation/")]
     assert ((bands[:, motivation] > 0).sum(axis=1) <= 1).all()
+
+
+def test_train_command_takes_a_prior_and_names_a_missing_one(starter_passages, tmp_path):
+    from click.testing import CliRunner
+
+    from dtors_nlp.cli import main
+
+    data = tmp_path / "coded.csv"
+    rows = ["text,codes,transcript"] + [
+        f'"{p.text}",{";".join(sorted(p.codes))},{p.transcript}'
+        for p in _few_passages(starter_passages)
+    ]
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    missing = runner.invoke(
+        main,
+        [
+            "train",
+            str(data),
+            "--out",
+            str(tmp_path / "m"),
+            "--prior",
+            str(tmp_path / "nowhere.csv"),
+        ],
+    )
+    assert missing.exit_code == 2
+    assert missing.output.strip().splitlines()[-1].endswith("nowhere.csv: no such file or folder")
+    assert not (tmp_path / "m").exists()
+    done = runner.invoke(
+        main, ["-q", "train", str(data), "--out", str(tmp_path / "m"), "--prior", "none"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "- Prior passages: none" in (tmp_path / "m" / "README.md").read_text()

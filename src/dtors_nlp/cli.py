@@ -188,6 +188,27 @@ IGNORE_UNKNOWN_CODES_OPTION = click.option(
     is_flag=True,
     help="Drop codes that are not in the codebook (they are listed) instead of stopping.",
 )
+def _prior_options(command):
+    """--prior and --prior-weight: coded passages learned from beside the training data."""
+    command = click.option(
+        "--prior-weight",
+        default=0.3,
+        show_default=True,
+        help="Weight of each prior passage in training (one of your passages: 1).",
+    )(command)
+    return click.option(
+        "--prior",
+        default="auto",
+        show_default=True,
+        help="Coded passages to learn from beside DATA, never scored: 'auto' (the starter "
+        "training set, for the DTORS codebook), 'none', or a file or folder of coded data.",
+    )(command)
+
+
+def _prior_data(prior: str) -> str | Path | None:
+    return {"auto": "auto", "none": None}.get(prior.lower(), Path(prior))
+
+
 NO_CACHE_OPTION = click.option(
     "--no-cache",
     is_flag=True,
@@ -235,6 +256,7 @@ def _embedder(folder: Path | None, no_cache: bool):
     show_default=True,
     help="Codes with fewer coded passages are never suggested.",
 )
+@_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @NO_CACHE_OPTION
@@ -247,6 +269,8 @@ def train(
     likely_precision,
     review_recall,
     min_examples,
+    prior,
+    prior_weight,
     ignore_unknown_codes,
     force,
     no_cache,
@@ -266,6 +290,8 @@ def train(
         likely_precision=likely_precision,
         review_recall=review_recall,
         min_examples=min_examples,
+        prior_data=_prior_data(prior),
+        prior_weight=prior_weight,
         name=name or out.name,
     ).fit_coded(passages)
     model.save(out, force=force)
@@ -672,10 +698,19 @@ def _clip(text: str, width: int = 80) -> str:
     show_default=True,
     help="Also train on 20-80% of each training part (takes about three times longer).",
 )
+@_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Overwrite the report's files if they exist.")
 def evaluate(
-    data, folds, report_dir, codebook_path, learning_curve, ignore_unknown_codes, force
+    data,
+    folds,
+    report_dir,
+    codebook_path,
+    learning_curve,
+    prior,
+    prior_weight,
+    ignore_unknown_codes,
+    force,
 ) -> None:
     """Cross-validate a training set, folds grouped by transcript: agreement, calibration,
     triage and a learning curve, as a table and optionally a report folder."""
@@ -690,7 +725,14 @@ def evaluate(
     book = load_codebook(codebook_path)
     passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"cross-validating {len(passages)} passages in {folds} folds")
-    evaluation = run(passages, book, folds=folds, learning_curve=learning_curve)
+    evaluation = run(
+        passages,
+        book,
+        folds=folds,
+        learning_curve=learning_curve,
+        prior_data=_prior_data(prior),
+        prior_weight=prior_weight,
+    )
     print_evaluation(evaluation, Console())
     for path in write_report(evaluation, report_dir, force=force) if report_dir else []:
         _wrote(str(path))

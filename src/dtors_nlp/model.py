@@ -189,6 +189,7 @@ class CodeSuggester:
             "transcripts": len({g for g in groups or [] if g}),
             "prior_passages": len(prior_texts),
             "prior": self.prior_source_,
+            "prior_weight": self.prior_weight,
             "date": date.today().isoformat(),
             "library_version": __version__,
         }

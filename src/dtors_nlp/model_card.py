@@ -19,6 +19,7 @@ def model_card(model: CodeSuggester, fingerprint: str) -> str:
         f"- Trained: {trained['date']} with dtors-nlp {trained['library_version']}",
         f"- Training data: {trained['passages']} hand-coded passages"
         + (f" from {trained['transcripts']} transcripts" if trained["transcripts"] else ""),
+        _prior_line(trained),
         f"- Codebook: {model.codebook_.name} {model.codebook_.version}".rstrip(),
         f"- Sentence model: {model.embedder_.identity}",
         f"- Interviewer's question used as context: {'yes' if model.uses_context_ else 'no'}",
@@ -59,3 +60,14 @@ def model_card(model: CodeSuggester, fingerprint: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _prior_line(trained: dict) -> str:
+    """What the model learned from beside its own training data (never in its figures)."""
+    count = trained.get("prior_passages", 0)
+    if not count:
+        return "- Prior passages: none"
+    return (
+        f"- Prior passages: {count} from {trained['prior']}, at weight {trained['prior_weight']}"
+        " (learned from, never in the figures below)"
+    )
