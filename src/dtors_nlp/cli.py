@@ -872,5 +872,48 @@ def _fold_nested(label: str, width: int = 40) -> str:
     )
 
 
+@main.command()
+@click.argument("data", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the doubted codings to this CSV (with the nearest passages coded the other way).",
+)
+@click.option("-n", "count", default=50, show_default=True, help="Codings to list.")
+@click.option("--folds", default=5, show_default=True, help="Folds, grouped by transcript.")
+@CODEBOOK_OPTION
+@IGNORE_UNKNOWN_CODES_OPTION
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def audit(data, out, count, folds, codebook_path, ignore_unknown_codes, force) -> None:
+    """List the hand codings an out-of-fold model doubts most: possible slips to review.
+
+    A doubted coding is a question for the team, not an error (see docs/audit.md).
+    """
+    from dtors_nlp.audit import audit as run
+    from dtors_nlp.audit import write_audit
+    from dtors_nlp.codebook import load_codebook
+    from dtors_nlp.files import refuse_overwrite
+
+    if out:
+        refuse_overwrite(out, force)
+    book = load_codebook(codebook_path)
+    passages = _load_training_data(data, book, ignore_unknown_codes)
+    _say(f"auditing {len(passages)} passages in {folds} folds")
+    result = run(passages, book, n=count, folds=folds)
+    for rank, doubt in enumerate(result.doubts, start=1):
+        click.echo(
+            f"{rank:>3}. {doubt.code} {doubt.doubt} (p={doubt.probability:.2f}, "
+            f"{doubt.surprise:.1f} bits) [{doubt.transcript}] {_clip(doubt.text, 70)}"
+        )
+    click.echo(
+        f"checked {result.codings_checked:,} codings ({result.passages} passages x "
+        f"{len(result.codes_checked)} codes), each by a model that did not see the passage; "
+        f"listed the {len(result.doubts)} most surprising"
+    )
+    if out:
+        write_audit(result, out, force=force)
+        _wrote(f"{out} ({len(result.doubts)} doubted codings)")
+
+
 if __name__ == "__main__":
     main()

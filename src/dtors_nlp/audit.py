@@ -1,0 +1,169 @@
+"""An audit of the hand coding: the codings an out-of-fold model doubts most (``dtors-nlp audit``).
+
+Every passage is scored by a model that did not see it: the cross-validation of ``evaluate``
+(folds grouped by transcript), and prior passages that are among the audited ones are left out
+of every fold's training, so no passage reaches its own model. For every (passage, code) cell a
+coder judged, the surprise of the coding is ``-log2`` of the probability the model gives the
+coder's choice: high where a code was given and the model puts it very low, or where a code is
+missing and the model puts it very high. The most surprising codings come first, each with the
+nearest hand-coded passages that were coded the other way, for a coder to compare.
+
+A doubted coding is a question for the team, not an error: the model is often wrong, and a
+coding it doubts may be the one that teaches it something new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from dtors_nlp.codebook import Codebook, load_codebook
+from dtors_nlp.coded import CodedPassage
+from dtors_nlp.embed import Embedder
+from dtors_nlp.evaluate import cross_validate, held_out_prior, outer_folds
+from dtors_nlp.labels import ABSENT, PRESENT, UNKNOWN, LabelMatrix
+from dtors_nlp.model import CodeSuggester
+from dtors_nlp.prior import AUTO
+
+NEAREST = 3
+COLUMNS = (
+    "rank",
+    "transcript",
+    "speaker",
+    "text",
+    "code",
+    "coded",
+    "probability",
+    "surprise",
+    "doubt",
+    "coded_the_other_way",
+)
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """A coding the out-of-fold model finds surprising."""
+
+    passage: int  # index into the audited passages
+    transcript: str
+    speaker: str
+    text: str
+    code: str
+    coded: bool  # the coder gave the code (True) or left it out (False)
+    probability: float  # the out-of-fold probability of the code
+    surprise: float  # -log2 of the probability of the coder's choice, in bits
+    coded_the_other_way: tuple[str, ...]  # nearest passages with the opposite coding
+
+    @property
+    def doubt(self) -> str:
+        return "given, model doubts it" if self.coded else "missing, model expects it"
+
+
+@dataclass
+class Audit:
+    """The doubts, most surprising first, and what was checked."""
+
+    doubts: list[Doubt]
+    passages: int
+    codings_checked: int  # (passage, code) cells judged by a coder and scored out of fold
+    codes_checked: list[str]
+    folds: int
+
+    def rows(self) -> list[dict]:
+        """The report's rows (``audit.csv``)."""
+        return [
+            asdict(d)
+            | {
+                "rank": rank,
+                "doubt": d.doubt,
+                "coded": "yes" if d.coded else "no",
+                "coded_the_other_way": json.dumps(list(d.coded_the_other_way), ensure_ascii=False),
+            }
+            for rank, d in enumerate(self.doubts, start=1)
+        ]
+
+
+def audit(
+    passages: Sequence[CodedPassage],
+    codebook: Codebook | None = None,
+    n: int = 50,
+    folds: int = 5,
+    embedder: Embedder | str | PathLike[str] | None = None,
+    **model_params,
+) -> Audit:
+    """The ``n`` codings of ``passages`` an out-of-fold CodeSuggester(**model_params) doubts
+    most; ``prior_data`` (default "auto") never includes the audited passages."""
+    codebook = codebook or load_codebook()
+    labels = LabelMatrix.from_partial(
+        [(set(p.codes), set(p.rejected), p.complete) for p in passages], codebook
+    )
+    fold_of = outer_folds(passages, folds)
+    embedder = embedder if isinstance(embedder, Embedder) else Embedder(embedder)
+    vectors = embedder.encode([p.text for p in passages], "Embedding passages")
+    prior = held_out_prior(passages, codebook, model_params.pop("prior_data", AUTO))
+
+    def make_model() -> CodeSuggester:
+        return CodeSuggester(codebook=codebook, embedder=embedder, prior_data=prior, **model_params)
+
+    run = cross_validate(passages, fold_of, (1.0,), make_model, codebook.codes)[1.0]
+    surprise, checked = surprises(labels, run.proba)
+    order = np.argsort(-surprise, axis=None, kind="stable")[: min(n, int(checked.sum()))]
+    cells = [np.unravel_index(i, surprise.shape) for i in order]
+    return Audit(
+        doubts=[_doubt(passages, labels, run.proba, vectors, int(r), int(c)) for r, c in cells],
+        passages=len(passages),
+        codings_checked=int(checked.sum()),
+        codes_checked=[code for i, code in enumerate(labels.codes) if checked[:, i].any()],
+        folds=folds,
+    )
+
+
+def surprises(labels: LabelMatrix, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``-log2`` of the probability of each coder's choice (-inf where not checked), and which
+    cells were checked: judged by a coder and scored by a model that learned the code."""
+    checked = (labels.values != UNKNOWN) & ~np.isnan(proba)
+    p = np.clip(np.nan_to_num(proba), 1e-6, 1 - 1e-6)
+    chosen = np.where(labels.values == PRESENT, p, 1 - p)
+    return np.where(checked, -np.log2(chosen), -np.inf), checked
+
+
+def _doubt(
+    passages: Sequence[CodedPassage],
+    labels: LabelMatrix,
+    proba: np.ndarray,
+    vectors: np.ndarray,
+    row: int,
+    column: int,
+) -> Doubt:
+    passage, coded = passages[row], labels.values[row, column] == PRESENT
+    probability = float(proba[row, column])
+    other_way = labels.values[:, column] == (ABSENT if coded else PRESENT)
+    other_way[row] = False
+    candidates = np.flatnonzero(other_way)
+    nearest = candidates[np.argsort(-(vectors[candidates] @ vectors[row]))[:NEAREST]]
+    chosen = probability if coded else 1 - probability
+    return Doubt(
+        passage=row,
+        transcript=passage.transcript,
+        speaker=passage.speaker,
+        text=passage.text,
+        code=labels.codes[column],
+        coded=bool(coded),
+        probability=round(probability, 4),
+        surprise=round(float(-np.log2(max(chosen, 1e-6))), 2),
+        coded_the_other_way=tuple(passages[i].text for i in nearest),
+    )
+
+
+def write_audit(result: Audit, path: Path, force: bool = False) -> None:
+    """The doubts as a CSV (UTF-8 with a byte-order mark, for Excel), written whole or not."""
+    from dtors_nlp.export.suggestions import write_table
+    from dtors_nlp.files import refuse_overwrite
+
+    refuse_overwrite(path, force)
+    write_table(path, COLUMNS, result.rows())
