@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ANNOMI = REPO.parent / "shared" / "data" / "annomi"
 HELD_OUT = {1, 7, 9, 17, 34, 38, 40, 44, 52, 53, 55, 63, 64, 87, 90, 101, 112, 117, 128}
 MIN_SUPPORT = 10
+RECALLS = (0.1, 0.2, 0.5, 0.8)
 
 # The library's options, each against its default (the last entry). "binary motivation" learns
 # motivation/surface and motivation/deep as two yes/no codes instead of one none/surface/deep head.
@@ -54,6 +55,7 @@ LIBRARY_OPTIONS: dict[str, dict] = {
     "dtors-nlp, C fixed at 1": {"c": 1.0},
     "dtors-nlp, prior weight 1": {"prior_weight": 1.0},
     "dtors-nlp, binary motivation": {"binary_motivation": True},
+    "dtors-nlp, likely band at precision 0.80": {"likely_precision": 0.80},
     "dtors-nlp default": {},
 }
 
@@ -210,6 +212,18 @@ def figures(truth: np.ndarray, run: HeldOutRun, folds: np.ndarray) -> dict[str, 
     return result
 
 
+def print_tradeoff(truth: np.ndarray, run: HeldOutRun, codes: list[str]) -> None:
+    """Per code: how precise the top of the ranking is at a given share of the true codes."""
+    print("\nPrecision at a share of each code's true passages (pooled held-out ranking):")
+    print(f"{'code':40s} {'n':>4s} {'AP':>6s}" + "".join(f"  P@{r:.0%}" for r in RECALLS))
+    for j, code in enumerate(codes):
+        order = np.argsort(-run.proba[:, j], kind="stable")
+        hits = np.cumsum(truth[order, j])
+        cells = [hits[k] / (k + 1) for k in (np.searchsorted(hits, r * hits[-1]) for r in RECALLS)]
+        ap = average_precision_score(truth[:, j], run.proba[:, j])
+        print(f"{code:40s} {hits[-1]:4d} {ap:6.3f}" + "".join(f"  {c:5.2f}" for c in cells))
+
+
 def print_row(name: str, values: dict[str, float], minutes: float) -> None:
     cells = [
         f"{values[key]:.3f}" if not np.isnan(values[key]) else "  -  "
@@ -278,6 +292,8 @@ def main() -> None:
             continue
         run = run_library(passages, codes, folds, embedder, options)
         print_row(name, figures(truth, run, folds), run.minutes)
+        if not options:  # the default
+            print_tradeoff(truth, run, codes)
 
 
 if __name__ == "__main__":

@@ -188,6 +188,8 @@ IGNORE_UNKNOWN_CODES_OPTION = click.option(
     is_flag=True,
     help="Drop codes that are not in the codebook (they are listed) instead of stopping.",
 )
+
+
 def _prior_options(command):
     """--prior and --prior-weight: coded passages learned from beside the training data."""
     command = click.option(
