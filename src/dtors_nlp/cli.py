@@ -302,20 +302,12 @@ def train(
 
 
 def _training_figures(model: CodeSuggester, show: Callable[[str], str]) -> Table:
-    from rich import box
-    from rich.table import Table
+    from dtors_nlp.terminal import code_table
 
-    table = Table(
-        title="Out-of-fold figures (each passage scored by a model that did not see it)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-        show_edge=False,
+    table = code_table(
+        "Out-of-fold figures (each passage scored by a model that did not see it)",
+        ("passages", "precision", "recall", "F1", "likely precision"),
     )
-    table.add_column("code", no_wrap=True)
-    for column in ("passages", "precision", "recall", "F1", "likely precision"):
-        table.add_column(column, justify="right")
     for code in model.codes:
         figures = model.metrics_[code]
         suggested = figures["suggested"]
@@ -839,23 +831,15 @@ def _print_agreement(result) -> None:
 
 
 def _agreement_table(result, show: Callable[[str], str]) -> Table:
-    from rich import box
-    from rich.table import Table
+    from dtors_nlp.terminal import code_table
 
     def cell(value) -> str:
         return "-" if value is None else f"{value:.2f}"
 
-    table = Table(
-        title="Agreement per code, dimension and overall (units: passages)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-        show_edge=False,
+    table = code_table(
+        "Agreement per code, dimension and overall (units: passages)",
+        ("A", "B", "% agree", "kappa", "alpha"),
     )
-    table.add_column("code", no_wrap=True)
-    for column in ("A", "B", "% agree", "kappa", "alpha"):
-        table.add_column(column, justify="right")
     for code, row in result.codes.items():
         counts = (str(row["coder_a"]), str(row["coder_b"]))
         figures = (row["percent_agreement"], row["kappa"], row["alpha"])

@@ -77,20 +77,12 @@ def print_evaluation(evaluation: Evaluation, console) -> None:
 
 
 def _codes_table_rich(evaluation: Evaluation, show: Callable[[str], str]) -> Table:
-    from rich import box
-    from rich.table import Table
+    from dtors_nlp.terminal import code_table
 
-    table = Table(
-        title="Per code, on held-out interviews: P R F1 κ when suggested, then when likely",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        padding=(0, 0, 0, 1),
-        pad_edge=False,
-        show_edge=False,
+    table = code_table(
+        "Per code, on held-out interviews: P R F1 κ when suggested, then when likely",
+        ["n"] + [SHORT[figure] for _ in RULES for figure in FIGURES],
     )
-    table.add_column("code", no_wrap=True)
-    for header in ["n"] + [SHORT[figure] for _ in RULES for figure in FIGURES]:
-        table.add_column(header, justify="right", no_wrap=True)
     for code, row in evaluation.codes.items():
         cells = [_number(row[rule][figure]) for rule in RULES for figure in FIGURES]
         table.add_row(show(code), str(row["support"]), *cells)

@@ -29,3 +29,22 @@ def fit_codes(
     parts = [len(part) for lines in broken.values() for part in lines.split("\n")]
     longest = max(max(map(len, codes)) - (needed - console.width), *parts)
     return build(lambda code: code if len(code) <= longest else broken[code])
+
+
+def code_table(title: str, columns: Sequence[str]) -> Table:
+    """A compact table whose first column holds whole code names, then right-aligned figures."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0, 0, 1),
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("code", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
