@@ -1,7 +1,7 @@
 """Nothing lost: Ctrl-C or a kill during a real run leaves no partial output, and a re-run resumes.
 
 The runs are real ``dtors-nlp`` processes interrupted with SIGINT or SIGTERM. For ``annotate``
-the wrapper below codes one transcript per batch (instead of 2000 passages' worth), so that the
+the wrapper below codes one file per batch (instead of 500 KB of files), so that the
 part files in OUT/.parts/ appear one by one and the test can interrupt between them.
 """
 
@@ -27,7 +27,7 @@ from dtors_nlp.cli import main
 ANNOTATE_ONE_AT_A_TIME = """
 import sys
 import dtors_nlp.annotate
-dtors_nlp.annotate.PASSAGES_PER_BATCH = 1
+dtors_nlp.annotate.BYTES_PER_BATCH = 1
 from dtors_nlp.cli import main
 main(sys.argv[1:])
 """

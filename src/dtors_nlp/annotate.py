@@ -1,15 +1,17 @@
 """Pre-code a batch of transcripts into a draft folder, resumably.
 
-The run reads every transcript under the inputs, asks the model for suggestions in batches
-across transcripts, and keeps each finished transcript's suggestions in ``OUT/.parts/``. Only
-when every transcript is done does it write the outputs (``suggestions.jsonl``,
-``suggestions.csv``, ``summary.csv`` and, if asked, a REFI-QDA project and a review page), each
-whole or not at all, reading the suggestions back from the parts: a finished transcript is not
-kept in memory unless a REFI-QDA project or a review page needs its text. An interrupted run
-leaves no partial output, and a re-run resumes: finished transcripts are skipped unless they
-changed or ``force`` is set. Files that cannot be read are reported in ``skipped.csv`` and the
-run goes on. Last comes ``manifest.json`` (see ``provenance``): the model's fingerprint, the
-options, and every input and output file with its SHA-256, for ``dtors-nlp verify``.
+The run reads the inputs in batches of files (``BYTES_PER_BATCH``), asks the model for each
+batch's suggestions at once, and keeps each finished transcript's suggestions in
+``OUT/.parts/``. Only when every transcript is done does it write the outputs
+(``suggestions.jsonl``, ``suggestions.csv``, ``summary.csv`` and, if asked, a REFI-QDA project
+and a review page), each whole or not at all, reading the suggestions back from the parts: a
+finished transcript is not kept in memory unless a REFI-QDA project or a review page needs its
+text. An interrupted run leaves no partial output, and a re-run resumes: finished transcripts
+are skipped unless they changed or ``force`` is set. Files that cannot be read are reported in
+``skipped.csv`` and the run goes on. Last comes ``manifest.json`` (see ``provenance``): the
+model's fingerprint, the options, and every input and output file with its SHA-256, for
+``dtors-nlp verify``. The outputs list the transcripts in input order, however the run was
+split, resumed or distributed (``client``: see ``dtors_nlp.distributed``).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dtors_nlp import __version__
 from dtors_nlp.errors import DtorsError, OutputError
@@ -39,9 +42,12 @@ from dtors_nlp.provenance import (
 from dtors_nlp.transcripts import iter_transcripts, list_inputs
 from dtors_nlp.transcripts.spans import Transcript
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 FORMATS = ("jsonl", "csv", "qdpx", "html")
 RUN_STATE = ".dtors-nlp-annotate.json"
-PASSAGES_PER_BATCH = 2000
+BYTES_PER_BATCH = 500_000  # files read and coded together: about 2,000 passages of text
 SKIPPED_SHOWN = 10  # files named in the error when none could be read
 
 
@@ -67,6 +73,39 @@ class _Done:
     transcript: Transcript | None
 
 
+@dataclass(frozen=True)
+class Input:
+    """One input path: its place in the run, its name as given (the transcripts' ``source``)
+    and the path this process reads it from."""
+
+    index: int
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One transcript of an input: coded now (``part``: its part file's JSON until written),
+    reused from an earlier run, or unreadable (``problem``)."""
+
+    path: str
+    id: str = ""
+    source: str = ""
+    coded: bool = False
+    part: str | None = None
+    transcript: Transcript | None = None
+    problem: str | None = None
+
+
+@dataclass
+class FileResult:
+    """What one input gave: its manifest record (None if not a file) and its outcomes."""
+
+    index: int
+    record: dict | None
+    outcomes: list[Outcome]
+
+
 def annotate(
     inputs: Sequence[str | PathLike[str]],
     out_dir: str | PathLike[str],
@@ -75,10 +114,13 @@ def annotate(
     force: bool = False,
     per_transcript: bool = False,
     expect_model: str | None = None,
+    client: Client | None = None,
 ) -> AnnotationReport:
     """Pre-code every transcript under ``inputs`` into ``out_dir``; see the module docstring.
 
     ``expect_model``: refuse (ModelError) any model without this fingerprint (or its short form).
+    ``client``: a ``dask.distributed`` client; the batches are then read, segmented and coded on
+    its workers (see ``dtors_nlp.distributed``), with the same outputs.
     """
     formats = _check_formats(formats)
     if expect_model is not None:
@@ -91,24 +133,16 @@ def annotate(
     report = AnnotationReport(out)
     parts = out / ".parts"
     keep = bool({"qdpx", "html"} & set(formats))  # drafts need the transcripts' text
-    done: list[_Done] = []
-    batch: list[Transcript] = []
-    read: dict[str, dict] = {}  # input file -> size and SHA-256
-    for path, result in _read_all(inputs):
-        if str(path) not in read and path.is_file():
-            read[str(path)] = file_record(path, str(path))
-        if isinstance(result, DtorsError):
-            report.skipped.append((str(path), result.problem))
-            continue
-        if not force and _part_is_current(parts, result):
-            report.reused.append(result.id)
-            done.append(_done(result, parts, keep))
-            continue
-        batch.append(result)
-        if sum(len(t.passages) for t in batch) >= PASSAGES_PER_BATCH:
-            done.extend(_code_batch(batch, model, parts, report, keep))
-            batch = []
-    done.extend(_code_batch(batch, model, parts, report, keep))
+    known = {} if force else _known_parts(parts)
+    listed = [Input(i, str(path), path) for i, path in enumerate(list_inputs(inputs))]
+    if client is None:
+        results = (r for batch in batches(listed) for r in code_files(batch, model, known, keep))
+    else:
+        from dtors_nlp.distributed import code_on_cluster
+
+        results = code_on_cluster(client, batches(listed), model, known, keep)
+    tracked = track(results, "Reading and coding transcripts", total=len(listed))
+    done, read = _collect(tracked, parts, report)
     if not done and report.skipped:
         _remove_added(out, before)
         raise DtorsError(_nothing_read(report.skipped))
@@ -120,18 +154,95 @@ def annotate(
         "files_skipped": len(report.skipped),
         "suggestions": report.suggestions,
     }
-    manifest = write_manifest(out, described, options, read.values(), report.outputs, counts)
+    manifest = write_manifest(out, described, options, read, report.outputs, counts)
     report.outputs.append(manifest)
     return report
 
 
-def _read_all(
-    inputs: Sequence[str | PathLike[str]],
-) -> Iterator[tuple[Path, Transcript | DtorsError]]:
-    """``iter_transcripts(inputs)``, with a progress bar over the files."""
-    files = list_inputs(inputs)
-    for file in track(files, "Reading and coding transcripts", total=len(files)):
-        yield from iter_transcripts(file)
+def batches(inputs: Sequence[Input]) -> list[list[Input]]:
+    """Consecutive inputs, grouped until they hold ``BYTES_PER_BATCH``: the unit of work, the
+    same whether coded here or on a cluster, so that the passages embedded together are too."""
+    groups: list[list[Input]] = [[]]
+    size = 0
+    for item in inputs:
+        groups[-1].append(item)
+        size += item.path.stat().st_size if item.path.is_file() else 0
+        if size >= BYTES_PER_BATCH:
+            groups.append([])
+            size = 0
+    return [group for group in groups if group]
+
+
+def code_files(
+    inputs: Sequence[Input], model: CodeSuggester, known: Mapping[str, str], keep: bool
+) -> list[FileResult]:
+    """Read and segment a batch of inputs and code their new transcripts in one go.
+
+    ``known``: the part file name and fingerprint of each transcript coded by an earlier run;
+    those unchanged are reused. ``keep``: return each transcript with its outcome.
+    """
+    results: list[FileResult] = []
+    fresh: list[tuple[list[Outcome], int, Transcript]] = []  # where each new one's outcome goes
+    for item in inputs:
+        record = file_record(item.path, item.name) if item.path.is_file() else None
+        outcomes: list[Outcome] = []
+        for _, read in iter_transcripts(item.path):
+            if isinstance(read, DtorsError):
+                outcomes.append(Outcome(item.name, problem=read.problem))
+                continue
+            read.source = item.name
+            if known.get(_part_name(read.source, read.id)) == _fingerprint(read):
+                kept = _kept(read, keep)
+                outcomes.append(Outcome(item.name, read.id, read.source, transcript=kept))
+            else:
+                fresh.append((outcomes, len(outcomes), read))
+                outcomes.append(Outcome(item.name))  # filled in once coded
+        results.append(FileResult(item.index, record, outcomes))
+    found = model.suggest_many([transcript for *_, transcript in fresh]) if fresh else {}
+    for outcomes, place, transcript in fresh:
+        rows = [suggestion.to_dict() for suggestion in found.pop(transcript.id)]
+        part = {"fingerprint": _fingerprint(transcript), "suggestions": rows}
+        outcomes[place] = Outcome(
+            transcript.source,
+            transcript.id,
+            transcript.source,
+            coded=True,
+            part=json.dumps(part, ensure_ascii=False),
+            transcript=_kept(transcript, keep),
+        )
+    return results
+
+
+def _kept(transcript: Transcript, keep: bool) -> Transcript | None:
+    return transcript if keep else None
+
+
+def _collect(
+    results: Iterable[FileResult], parts: Path, report: AnnotationReport
+) -> tuple[list[_Done], list[dict]]:
+    """Write each newly coded transcript's part as its result arrives (in any order); the
+    finished transcripts and the inputs' manifest records in input order, ``report`` filled in."""
+    arrived: dict[int, FileResult] = {}
+    for result in results:
+        for place, outcome in enumerate(result.outcomes):
+            if outcome.part is not None:
+                write_atomically(_part_path(parts, outcome.source, outcome.id), outcome.part)
+                result.outcomes[place] = replace(outcome, part=None)
+        arrived[result.index] = result
+    done: list[_Done] = []
+    read: dict[str, dict] = {}  # input file -> size and SHA-256
+    for index in sorted(arrived):
+        result = arrived.pop(index)
+        if result.record is not None:
+            read.setdefault(result.record["path"], result.record)
+        for outcome in result.outcomes:
+            if outcome.problem is not None:
+                report.skipped.append((outcome.path, outcome.problem))
+                continue
+            (report.coded if outcome.coded else report.reused).append(outcome.id)
+            part = _part_path(parts, outcome.source, outcome.id)
+            done.append(_Done(outcome.id, outcome.source, part, outcome.transcript))
+    return done, list(read.values())
 
 
 def _nothing_read(skipped: list[tuple[str, str]]) -> str:
@@ -191,9 +302,12 @@ def _prepare_out_dir(out: Path, model: CodeSuggester, force: bool) -> None:
     write_atomically(manifest, json.dumps(wanted))
 
 
-def _part_path(parts: Path, transcript: Transcript) -> Path:
-    key = hashlib.sha256(f"{transcript.source}\0{transcript.id}".encode()).hexdigest()[:24]
-    return parts / f"{key}.json"
+def _part_name(source: str, transcript_id: str) -> str:
+    return hashlib.sha256(f"{source}\0{transcript_id}".encode()).hexdigest()[:24] + ".json"
+
+
+def _part_path(parts: Path, source: str, transcript_id: str) -> Path:
+    return parts / _part_name(source, transcript_id)
 
 
 def _fingerprint(transcript: Transcript) -> str:
@@ -201,31 +315,15 @@ def _fingerprint(transcript: Transcript) -> str:
     return hashlib.sha256(json.dumps([transcript.text, spans]).encode()).hexdigest()
 
 
-def _part_is_current(parts: Path, transcript: Transcript) -> bool:
-    """True if an earlier run coded this very transcript (same text and passages)."""
-    path = _part_path(parts, transcript)
-    if not path.is_file():
-        return False
-    return json.loads(path.read_text("utf-8"))["fingerprint"] == _fingerprint(transcript)
-
-
-def _done(transcript: Transcript, parts: Path, keep: bool) -> _Done:
-    part = _part_path(parts, transcript)
-    return _Done(transcript.id, transcript.source, part, transcript if keep else None)
-
-
-def _code_batch(
-    batch: list[Transcript], model: CodeSuggester, parts: Path, report: AnnotationReport, keep: bool
-) -> Iterator[_Done]:
-    if not batch:
-        return
-    found = model.suggest_many(batch)
-    for transcript in batch:
-        rows = [suggestion.to_dict() for suggestion in found.pop(transcript.id)]
-        part = {"fingerprint": _fingerprint(transcript), "suggestions": rows}
-        write_atomically(_part_path(parts, transcript), json.dumps(part, ensure_ascii=False))
-        report.coded.append(transcript.id)
-        yield _done(transcript, parts, keep)
+def _known_parts(parts: Path) -> dict[str, str]:
+    """Each part file's name and the fingerprint of the transcript it was coded from."""
+    known = {}
+    for path in parts.glob("*.json"):
+        try:
+            known[path.name] = json.loads(path.read_text("utf-8"))["fingerprint"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # damaged: its transcript is coded again
+    return known
 
 
 def _rows(done: Iterable[_Done]) -> Iterator[dict]:

@@ -393,9 +393,25 @@ def _print_training_figures(model: CodeSuggester) -> None:
     help="Refuse any model without this fingerprint (full or its first 12 digits; see "
     "`dtors-nlp model info`).",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run on the dask.distributed cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+    'needs pip install "dtors-nlp[dask]" (see docs/scaling.md).',
+)
 @NO_CACHE_OPTION
 def annotate(
-    inputs, out, model_dir, formats, per_transcript, embedder, force, fast, expect_model, no_cache
+    inputs,
+    out,
+    model_dir,
+    formats,
+    per_transcript,
+    embedder,
+    force,
+    fast,
+    expect_model,
+    scheduler,
+    no_cache,
 ) -> None:
     """Pre-code transcripts (files or folders, recursively) into a draft folder."""
     from dtors_nlp.annotate import annotate as run
@@ -406,16 +422,22 @@ def annotate(
             raise DtorsError("--fast uses the fast starter model: leave out --model and --embedder")
         model_dir = starter_model_path("dtors-starter-fast")
         embedder = starter_model_path("minilm-static")
+    client = _dask_client(scheduler)
     model = load_model(model_dir, embedder=_embedder(embedder, no_cache))
-    report = run(
-        inputs,
-        out,
-        model,
-        formats.split(","),
-        force=force,
-        per_transcript=per_transcript,
-        expect_model=expect_model,
-    )
+    try:
+        report = run(
+            inputs,
+            out,
+            model,
+            formats.split(","),
+            force=force,
+            per_transcript=per_transcript,
+            expect_model=expect_model,
+            client=client,
+        )
+    finally:
+        if client is not None:
+            client.close()
     for path, problem in report.skipped:
         click.echo(f"dtors-nlp: skipped {path}: {problem}", err=True)
     _say(
@@ -424,6 +446,15 @@ def annotate(
     )
     for path in report.outputs:
         _wrote(str(path))
+
+
+def _dask_client(scheduler: str | None):
+    """A client of the --scheduler cluster, or None to run here."""
+    if scheduler is None:
+        return None
+    from dtors_nlp.distributed import connect
+
+    return connect(scheduler)
 
 
 @main.group()
