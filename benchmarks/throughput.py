@@ -3,6 +3,7 @@
     python benchmarks/throughput.py --quick          # one small size, under a minute
     python benchmarks/throughput.py --sizes 8,32     # two sizes: is peak memory flat?
     python benchmarks/throughput.py --sizes 8 --fast # also the static (model2vec) fast mode
+    python benchmarks/throughput.py --sizes 16,64,256 --cluster  # the scale of issue 13
 
 The corpus is generated from a seed: N interview-length transcripts (about 9,000 words each,
 ``Interviewer:`` and ``Participant:`` turns, spoken-length sentences assembled from word lists so
@@ -13,6 +14,10 @@ corpus, in one run, it measures:
 - cold ``dtors-nlp annotate`` end to end (load, segment, embed, classify, write) in a subprocess
   with an empty embedding cache (``DTORS_NLP_CACHE``), and its peak RSS;
 - a warm re-run (``--force``: every transcript recoded, every vector from the cache);
+- with ``--cluster``, a cold run on a ``distributed.LocalCluster`` of 2 single-threaded worker
+  processes (started before the clock, as a cluster would be; the workers' model loading is
+  timed), whether its ``suggestions.jsonl`` is byte-identical to the local run's, and the peak
+  RSS of the client and of each worker;
 - the wall time of ``dtors-nlp --help`` and of ``dtors-nlp inspect`` on one transcript.
 
 Each timing is the median of ``--repeat`` runs; the machine's load average is printed beside the
@@ -262,7 +267,9 @@ def raw_encoder_seconds(texts: list[str], fast: bool, repeat: int) -> float:
 
 
 def annotate_runs(corpus: Path, work: Path, repeat: int, fast: bool) -> tuple[Run, Run]:
-    """Median cold run (empty cache) and warm re-run (``--force``, full cache) of annotate."""
+    """Median cold run (empty cache) and warm re-run (``--force``, full cache) of annotate.
+
+    The first run's draft stays in ``work/out0`` for the cluster run to be compared with."""
     extra = ["--fast"] if fast else []
     cold, warm = [], []
     for attempt in range(repeat):
@@ -272,8 +279,64 @@ def annotate_runs(corpus: Path, work: Path, repeat: int, fast: bool) -> tuple[Ru
         args = cli("--quiet", "annotate", corpus, "--out", out, "--force", *extra)
         warm.append(run_command(args, env))
         shutil.rmtree(cache)
-        shutil.rmtree(out)
+        if attempt:
+            shutil.rmtree(out)
     return median_run(cold), median_run(warm)
+
+
+@dataclass
+class ClusterRun:
+    """A cold annotate on a 2-worker LocalCluster: seconds, peak RSS of client and workers."""
+
+    seconds: float
+    client_rss: int
+    worker_rss: list[int]
+    identical: bool
+
+
+def cluster_run(corpus: Path, work: Path, fast: bool) -> ClusterRun:
+    """A cold cluster run in a child process (see ``cluster_only``), compared with ``out0``."""
+    out = work / "out-cluster"
+    env = {**os.environ, "DTORS_NLP_CACHE": str(work / "cache-cluster")}
+    args = [sys.executable, __file__, "--cluster-only", str(corpus), "--out", str(out)]
+    child = subprocess.run(
+        args + ["--fast"] * fast, capture_output=True, check=True, text=True, env=env
+    )
+    figures = json.loads(child.stdout)
+    local = (work / "out0" / "suggestions.jsonl").read_bytes()
+    identical = (out / "suggestions.jsonl").read_bytes() == local
+    for folder in (out, work / "out0", work / "cache-cluster"):
+        shutil.rmtree(folder)
+    return ClusterRun(identical=identical, **figures)
+
+
+def cluster_only(corpus: Path, out: Path, fast: bool) -> None:
+    """The child's side of ``cluster_run``: start the cluster, time one run, print JSON."""
+    from distributed import Client, LocalCluster
+
+    from dtors_nlp.annotate import annotate
+    from dtors_nlp.embed import Embedder
+    from dtors_nlp.persist import load_model, starter_model_path
+
+    embedder = Embedder(FAST_EMBEDDER) if fast else None
+    folder = starter_model_path("dtors-starter-fast") if fast else None
+    model = load_model(folder, embedder=embedder)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    with cluster, Client(cluster) as client:
+        start = time.perf_counter()
+        annotate([corpus], out, model, client=client)
+        seconds = time.perf_counter() - start
+        workers = sorted(client.run(peak_rss).values())
+    print(json.dumps({"seconds": seconds, "client_rss": peak_rss(), "worker_rss": workers}))
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 @dataclass
@@ -286,9 +349,12 @@ class SizeResult:
     raw: float
     cold: Run
     warm: Run
+    cluster: ClusterRun | None
 
 
-def measure_size(corpus: Path, work: Path, repeat: int, fast: bool) -> SizeResult:
+def measure_size(
+    corpus: Path, work: Path, repeat: int, fast: bool, cluster: bool = False
+) -> SizeResult:
     """Raw encoder and annotate figures on ``corpus``.
 
     The encoder runs in a child process too: a child's peak RSS starts from its parent's at
@@ -299,8 +365,12 @@ def measure_size(corpus: Path, work: Path, repeat: int, fast: bool) -> SizeResul
         subprocess.run(args + ["--fast"] * fast, capture_output=True, check=True, text=True).stdout
     )
     cold, warm = annotate_runs(corpus, work, repeat, fast)
+    distributed = cluster_run(corpus, work, fast) if cluster else None
+    if not cluster:
+        shutil.rmtree(work / "out0")
     n = len(list(corpus.glob("*.txt")))
-    return SizeResult(n, encoded["passages"], encoded["sentences"], encoded["seconds"], cold, warm)
+    figures = encoded["passages"], encoded["sentences"], encoded["seconds"]
+    return SizeResult(n, *figures, cold, warm, distributed)
 
 
 def encode_only(corpus: Path, repeat: int, fast: bool) -> None:
@@ -342,14 +412,27 @@ def print_row(r: SizeResult) -> None:
         f"{load_average()}",
         flush=True,
     )
+    if r.cluster:
+        c = r.cluster
+        print(
+            f"{'':>4} 2-worker LocalCluster: {c.seconds:.1f} s, {r.passages / c.seconds:.0f}/s "
+            f"({r.cold.seconds / c.seconds:.0%} of local), outputs "
+            f"{'identical' if c.identical else 'DIFFERENT'}; peak RSS client "
+            f"{c.client_rss / 1e9:.2f} GB, workers "
+            + ", ".join(f"{rss / 1e9:.2f}" for rss in c.worker_rss)
+            + " GB",
+            flush=True,
+        )
 
 
-def measure_mode(title: str, corpora: list[Path], work: Path, repeat: int, fast: bool):
+def measure_mode(
+    title: str, corpora: list[Path], work: Path, repeat: int, fast: bool, cluster: bool = False
+):
     """Every size in one mode, each row printed as soon as it is measured."""
     print_header(title)
     results = []
     for corpus in corpora:
-        results.append(measure_size(corpus, work, repeat, fast))
+        results.append(measure_size(corpus, work, repeat, fast, cluster))
         print_row(results[-1])
     return results
 
@@ -375,6 +458,10 @@ def print_targets(results: list[SizeResult], fast: list[SizeResult], help_s: flo
             False,
         )
     check("dtors-nlp --help (s)", help_s, 1.0, False)
+    if largest.cluster:
+        local_rate = largest.cold.seconds / largest.cluster.seconds
+        check("2-worker LocalCluster / local", local_rate, 0.85, True)
+        check("cluster outputs identical (1 = yes)", float(largest.cluster.identical), 1.0, True)
     if fast:
         check("fast / MiniLM, raw encoder (x)", largest.raw / fast[-1].raw, 20.0, True)
         check(
@@ -392,10 +479,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="one transcript, one run of each")
     parser.add_argument("--fast", action="store_true", help="also the static-embedding fast mode")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cluster", action="store_true", help="also a 2-worker LocalCluster")
+    parser.add_argument(
+        "--fast-only", action="store_true", help="only the fast mode (minutes, not hours, at N=256)"
+    )
     parser.add_argument("--encode-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cluster-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.encode_only:
         encode_only(args.encode_only, args.repeat, args.fast)
+        return
+    if args.cluster_only:
+        cluster_only(args.cluster_only, args.out, args.fast)
         return
     sizes = [1] if args.quick else sorted(int(s) for s in args.sizes.split(","))
     repeat = 1 if args.quick else args.repeat
@@ -406,13 +502,21 @@ def main(argv: list[str] | None = None) -> None:
         for n, corpus in zip(sizes, corpora):
             generate_corpus(corpus, n, args.seed)
         minilm = "MiniLM (throughput in passages/s; a passage is 1-3 participant sentences)"
-        results = measure_mode(minilm, corpora, work, repeat, fast=False)
+        results = (
+            []
+            if args.fast_only
+            else measure_mode(minilm, corpora, work, repeat, fast=False, cluster=args.cluster)
+        )
         static = "fast mode: annotate --fast, static embeddings (models/minilm-static)"
-        fast = measure_mode(static, corpora, work, repeat, fast=True) if args.fast else []
+        fast = (
+            measure_mode(static, corpora, work, repeat, fast=True, cluster=args.cluster)
+            if args.fast or args.fast_only
+            else []
+        )
         help_s, inspect_s = startup_seconds(corpora[0] / "int0001.txt", repeat)
     print(f"\ndtors-nlp --help {help_s:.2f} s; dtors-nlp inspect FILE {inspect_s:.2f} s")
     print(f"load average at end {load_average()}")
-    print_targets(results, fast, help_s)
+    print_targets(results or fast, fast if results else [], help_s)
 
 
 if __name__ == "__main__":
