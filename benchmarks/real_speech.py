@@ -56,6 +56,7 @@ LIBRARY_OPTIONS: dict[str, dict] = {
     "dtors-nlp, prior weight 1": {"prior_weight": 1.0},
     "dtors-nlp, binary motivation": {"binary_motivation": True},
     "dtors-nlp, likely band at precision 0.80": {"likely_precision": 0.80},
+    "dtors-nlp, no word features": {"word_features": False},
     "dtors-nlp default": {},
 }
 

@@ -103,7 +103,7 @@ def test_each_head_chooses_whether_the_question_helps(embedder, starter_passages
     texts, labels = [p.text for p in few], [set(p.codes) for p in few]
     model = dn.CodeSuggester(embedder=embedder, prior_data=None)
     model.fit(texts, labels, groups=[p.transcript for p in few], contexts=contexts)
-    width = embedder.dimension
+    width = embedder.dimension + len(model.words_.vocabulary)  # all but the question's
     assert model.uses_context_
     assert {head.width_ for head in model.heads_} <= {None, width}
     for head in model.heads_:  # a head without context weighs the question's features zero

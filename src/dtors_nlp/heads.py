@@ -30,7 +30,16 @@ class PriorRows:
     def joined(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``x`` and ``y`` with the prior rows below them, and every row's sample weight."""
         weights = np.r_[np.ones(len(y)), np.full(len(self.y), self.weight)]
-        return np.vstack([x, self.x]), np.r_[y, self.y], weights
+        return _stack_rows(x, self.x), np.r_[y, self.y], weights
+
+
+def _stack_rows(top, bottom):
+    """Rows of ``top`` then ``bottom``: numpy arrays, or sparse matrices (word features)."""
+    from scipy import sparse
+
+    if sparse.issparse(top):
+        return sparse.vstack([top, bottom], format="csr")
+    return np.vstack([top, bottom])
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:

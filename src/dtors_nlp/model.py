@@ -34,6 +34,7 @@ from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import precision_recall_f1
 from dtors_nlp.prior import PriorData, resolve_prior, without_texts
 from dtors_nlp.transcripts.spans import Transcript
+from dtors_nlp.words import WordFeatures
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class CodeSuggester:
         (the starter training set, for a codebook that has its codes), None, a path to coded
         data, or a list of CodedPassage.
     prior_weight : the weight of each prior passage in training (a team's own passage: 1).
+    word_features : add TF-IDF features of the passage's words and word pairs (``words.py``).
     n_exemplars : nearest hand-coded passages shown with each suggestion.
     name : how the model names itself in suggestions and drafts.
     """
@@ -108,6 +110,7 @@ class CodeSuggester:
         c: float | tuple[float, ...] = (0.1, 0.3, 1.0, 4.0),
         prior_data: PriorData = "auto",
         prior_weight: float = 0.3,
+        word_features: bool = True,
         n_exemplars: int = 3,
         name: str = "dtors-nlp model",
     ) -> None:
@@ -121,6 +124,7 @@ class CodeSuggester:
         self.c = c
         self.prior_data = prior_data
         self.prior_weight = prior_weight
+        self.word_features = word_features
         self.n_exemplars = n_exemplars
         self.name = name
 
@@ -160,12 +164,13 @@ class CodeSuggester:
                 f"no code has {self.min_examples} or more coded passages: nothing to learn"
             )
         self.uses_context_ = _decide_context(self.use_context, contexts)
-        x = self._features(texts, contexts if self.uses_context_ else None)
         prior_texts, prior_labels = self._prior(texts)
-        prior_x = self._features(
+        self.words_ = WordFeatures.fit(texts + prior_texts) if self.word_features else None
+        x, vectors = self._features(texts, contexts if self.uses_context_ else None)
+        prior_x, _ = self._features(
             prior_texts, [""] * len(prior_texts) if self.uses_context_ else None
         )
-        widths = self._feature_widths(x)
+        widths = self._feature_widths(x, vectors)
         fold_of = assign_folds(len(texts), groups, self.folds)
         self.heads_, self.specs_ = [], []
         oof = np.zeros((len(texts), 0))
@@ -183,7 +188,7 @@ class CodeSuggester:
             self.heads_.append(head)
             self.specs_.append(spec)
         self._choose_thresholds(oof, labels)
-        self._keep_exemplars(x[:, : self._text_dimension(x)], texts, labels)
+        self._keep_exemplars(vectors, texts, labels)
         self.trained_on_ = {
             "passages": len(texts),
             "transcripts": len({g for g in groups or [] if g}),
@@ -204,10 +209,10 @@ class CodeSuggester:
         )
         return [p.text for p in passages], labels
 
-    def _feature_widths(self, x: np.ndarray) -> tuple[int | None, ...]:
+    def _feature_widths(self, x, vectors: np.ndarray) -> tuple[int | None, ...]:
         """Feature counts each head chooses from: with and without context under "auto"."""
         if self.uses_context_ and self.use_context == "auto":
-            return (None, self._text_dimension(x))
+            return (None, x.shape[1] - vectors.shape[1])
         return (None,)
 
     def fit_coded(self, passages: Sequence[CodedPassage]) -> CodeSuggester:
@@ -271,7 +276,7 @@ class CodeSuggester:
 
         In a single-label dimension the columns are exclusive (they sum to at most 1).
         """
-        x = self._features(list(texts), contexts if self.uses_context_ else None)
+        x, _ = self._features(list(texts), contexts if self.uses_context_ else None)
         return self._proba_from_features(x)
 
     def predict(
@@ -282,17 +287,17 @@ class CodeSuggester:
         Unlike the bands, which serve a coder's review, this is one best guess per code (at
         most one code per single-label dimension), for benchmarks and automatic use.
         """
-        x = self._features(list(texts), contexts if self.uses_context_ else None)
-        decided: list[set[str]] = [set() for _ in range(len(x))]
+        x, _ = self._features(list(texts), contexts if self.uses_context_ else None)
+        decided: list[set[str]] = [set() for _ in range(x.shape[0])]
         for head, spec in zip(self.heads_, self.specs_):
             for row, k in enumerate(head.predict(x)):
                 if k:
                     decided[row].add(spec.codes[k - 1])
         return decided
 
-    def _proba_from_features(self, x: np.ndarray) -> np.ndarray:
+    def _proba_from_features(self, x) -> np.ndarray:
         columns = [head.predict_proba(x)[:, 1:] for head in self.heads_]
-        return np.hstack(columns) if columns else np.zeros((len(x), 0))
+        return np.hstack(columns) if columns else np.zeros((x.shape[0], 0))
 
     def suggest(self, transcript: Transcript) -> list[Suggestion]:
         """Suggestions for every passage of ``transcript``, in passage order."""
@@ -301,12 +306,12 @@ class CodeSuggester:
     def suggest_many(self, transcripts: Sequence[Transcript]) -> dict[str, list[Suggestion]]:
         """Suggestions for several transcripts at once (their passages embedded in one batch)."""
         passages = [(t, i, p) for t in transcripts for i, p in enumerate(t.passages)]
-        x = self._features(
+        x, vectors = self._features(
             [p.text for _, _, p in passages],
             [p.context for _, _, p in passages] if self.uses_context_ else None,
         )
         proba = self._proba_from_features(x)
-        exemplars = self._nearest_exemplars(x[:, : self._text_dimension(x)])
+        exemplars = self._nearest_exemplars(vectors)
         codes = self.codes
         found: dict[str, list[Suggestion]] = {t.id: [] for t in transcripts}
         for row, column, band in self._suggested_cells(proba):
@@ -365,20 +370,30 @@ class CodeSuggester:
 
     # --- features and exemplars ----------------------------------------------------------------
 
-    def _features(self, texts: list[str], contexts: Sequence[str] | None) -> np.ndarray:
+    def _features(self, texts: list[str], contexts: Sequence[str] | None) -> tuple:
+        """The heads' input, ``[sentence vector | word features | question's vector]`` (sparse
+        with word features), and the sentence vectors alone."""
         vectors = self.embedder_.encode(texts)
-        if contexts is None:
-            return vectors
+        blocks = [vectors]
+        if self.words_ is not None:
+            blocks.append(self.words_.transform(texts))
+        if contexts is not None:
+            blocks.append(self._context_vectors(contexts, vectors))
+        if self.words_ is None:
+            return np.hstack(blocks), vectors
+        from scipy import sparse
+
+        return sparse.hstack(blocks, format="csr"), vectors
+
+    def _context_vectors(self, contexts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Sentence vectors of the questions; zero where a passage has none."""
         present = [bool(c and c.strip()) for c in contexts]
         context_vectors = np.zeros_like(vectors)
         if any(present):
             context_vectors[present] = self.embedder_.encode(
                 [c for c, keep in zip(contexts, present) if keep], "Embedding context"
             )
-        return np.hstack([vectors, context_vectors])
-
-    def _text_dimension(self, x: np.ndarray) -> int:
-        return x.shape[1] // 2 if self.uses_context_ else x.shape[1]
+        return context_vectors
 
     def _keep_exemplars(self, vectors: np.ndarray, texts: list[str], labels: LabelMatrix) -> None:
         positive = np.column_stack([labels.column(code) == PRESENT for code in self.codes])

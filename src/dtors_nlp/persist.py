@@ -36,6 +36,7 @@ from dtors_nlp.files import write_atomically
 from dtors_nlp.heads import CalibratedHead
 from dtors_nlp.model import CodeSuggester, HeadSpec
 from dtors_nlp.model_card import model_card
+from dtors_nlp.words import WordFeatures
 
 FORMAT = "dtors-nlp-model/1"
 PARAMETERS = (
@@ -47,6 +48,7 @@ PARAMETERS = (
     "c",
     "prior_data",
     "prior_weight",
+    "word_features",
     "n_exemplars",
     "name",
 )
@@ -167,6 +169,9 @@ def _write_arrays(model: CodeSuggester, path: Path) -> None:
     """``arrays.npz`` as numpy writes it, but uncompressed and dated 1980: the same bytes for the
     same arrays on every machine (compressors differ between builds of zlib)."""
     arrays = {"exemplar_vectors": model.exemplar_vectors_, "exemplar_codes": model.exemplar_codes_}
+    if model.words_ is not None:
+        arrays["words.vocabulary"] = np.array(model.words_.vocabulary, dtype=str)
+        arrays["words.idf"] = model.words_.idf
     for index, head in enumerate(model.heads_):
         arrays.update({f"head{index}.{key}": value for key, value in head.arrays().items()})
     buffer = io.BytesIO()
@@ -277,6 +282,11 @@ def _restore_arrays(model: CodeSuggester, folder: Path) -> None:
     except (ValueError, OSError) as error:
         raise ModelError(f"arrays.npz cannot be read: {error}", folder) from None
     model.exemplar_vectors_ = arrays["exemplar_vectors"]
+    model.words_ = (
+        WordFeatures(arrays["words.vocabulary"].tolist(), arrays["words.idf"])
+        if "words.idf" in arrays
+        else None
+    )
     model.exemplar_codes_ = arrays["exemplar_codes"]
     model.heads_ = [
         CalibratedHead.from_arrays(
