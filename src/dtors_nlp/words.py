@@ -46,15 +46,16 @@ class WordFeatures:
         """A sparse (n_texts, len(vocabulary)) matrix of unit-length TF-IDF rows."""
         from scipy import sparse
 
-        rows, columns, values = [], [], []
+        rows, columns, counts = [], [], []
         for row, text in enumerate(texts):
-            counts = [(self._column[t], n) for t, n in terms(text).items() if t in self._column]
-            if not counts:
-                continue
-            index = np.array([c for c, _ in counts])
-            weight = (1 + np.log([n for _, n in counts])) * self.idf[index]
-            rows += [row] * len(index)
-            columns += index.tolist()
-            values += (weight / np.linalg.norm(weight)).tolist()
+            for term, count in terms(text).items():
+                column = self._column.get(term)
+                if column is not None:
+                    rows.append(row)
+                    columns.append(column)
+                    counts.append(count)
+        values = (1 + np.log(np.array(counts, dtype=np.float64))) * self.idf[columns]
+        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(texts)))
+        values /= norms[rows] if rows else 1.0
         shape = (len(texts), len(self.vocabulary))
         return sparse.csr_matrix((values, (rows, columns)), shape=shape)
