@@ -4,7 +4,7 @@ With a few hundred coded passages of its own, a team's model learns each code fr
 examples. Passages coded elsewhere with the same codebook give every code a head start. By
 default (``"auto"``) a model for the DTORS codebook learns from the starter training set shipped
 with the library (1,199 passages written by the dtors-nlp team, illustrative, not DTORS data):
-on real client speech this lifted the mean ROC-AUC of held-out conversations from 0.77 to 0.81
+on real client speech this lifted the mean ROC-AUC on held-out conversations from 0.74 to 0.80
 (docs/evaluation.md). Prior passages never count in calibration, thresholds or any figure.
 """
 
