@@ -3,8 +3,8 @@
 A sentence vector captures what a passage is about; the words themselves carry what it says in
 so many words ("my mates", "the pub", "to relax"). On real client speech they raised the mean
 ROC-AUC from 0.783 to 0.800 and macro-F1 from 0.309 to 0.343 (docs/evaluation.md). The
-vocabulary (words and pairs in at least ``min_df`` training passages)
-and the inverse document frequencies are learned at training and saved as plain arrays.
+vocabulary (words and pairs in at least ``min_df`` training passages) and the inverse document
+frequencies are learned at training and saved as plain arrays.
 Weights as scikit-learn's ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``: ``1 +
 log(count)`` times ``log((1 + n) / (1 + df)) + 1``, each row scaled to unit length.
 """
