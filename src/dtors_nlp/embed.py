@@ -167,6 +167,11 @@ class Embedder:
         self._model = None
         self._cache: EmbeddingCache | None = None
 
+    def __deepcopy__(self, memo: dict) -> Embedder:
+        """The same Embedder: it learns nothing, so clones of a model share it (and its
+        loaded sentence model) instead of copying it."""
+        return self
+
     @property
     def dimension(self) -> int:
         """Length of each vector."""

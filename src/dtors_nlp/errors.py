@@ -38,6 +38,10 @@ class UnsafeFileError(RefiError):
     """A file tries something dangerous: zip slip, zip bomb, XML entity expansion."""
 
 
+class ParameterError(DtorsError, ValueError):
+    """A model parameter is out of range, e.g. ``likely_precision=1.5`` or ``folds=1``."""
+
+
 class ModelError(DtorsError):
     """A model folder is missing, tampered with, or does not fit the codebook or embedder."""
 

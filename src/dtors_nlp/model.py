@@ -1,8 +1,9 @@
 """CodeSuggester: learns from hand-coded passages and suggests codes with calibrated confidence.
 
-Follows scikit-learn's conventions: parameters in ``__init__``, ``fit`` returns ``self``,
-``predict_proba`` returns an array whose columns follow ``model.codes``, learned state in
-attributes ending in ``_``.
+A scikit-learn estimator: parameters in ``__init__`` (so ``get_params``, ``set_params`` and
+``sklearn.base.clone`` work), checked when ``fit`` starts; ``fit`` returns ``self``;
+``predict_proba`` returns an array whose columns follow ``model.codes``; learned state in
+attributes ending in ``_``; predicting before ``fit`` raises ``NotFittedError``.
 
 How it decides, per dimension of the codebook:
 - multi-label dimension: one calibrated yes/no head per code;
@@ -23,12 +24,14 @@ from datetime import date
 from os import PathLike
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from dtors_nlp import __version__
 from dtors_nlp.codebook import Codebook, load_codebook
 from dtors_nlp.coded import CodedPassage
 from dtors_nlp.embed import Embedder
-from dtors_nlp.errors import TrainingDataError
+from dtors_nlp.errors import ParameterError, TrainingDataError
 from dtors_nlp.heads import CalibratedHead, PriorRows
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import precision_recall_f1
@@ -73,7 +76,7 @@ class HeadSpec:
         return len(self.codes) + 1 if self.single_label else 2
 
 
-class CodeSuggester:
+class CodeSuggester(BaseEstimator):
     """Suggest codebook codes for passages, each with a calibrated probability and a band.
 
     Parameters
@@ -144,6 +147,7 @@ class CodeSuggester:
         ``groups``: the transcript of each text, so that one interview never sits on both sides
         of a fold. ``contexts``: the interviewer's question before each text.
         """
+        self._check_parameters()
         self.codebook_ = self.codebook or load_codebook()
         self.embedder_ = _as_embedder(self.embedder)
         texts = [str(text) for text in texts]
@@ -199,6 +203,33 @@ class CodeSuggester:
             "library_version": __version__,
         }
         return self
+
+    def _check_parameters(self) -> None:
+        """One-line errors for parameters out of range, before any work is done."""
+        c_values = [self.c] if np.isscalar(self.c) else list(self.c)
+        problems = {
+            "likely_precision": not 0 < self.likely_precision <= 1,
+            "review_recall": not 0 < self.review_recall <= 1,
+            "min_examples": not (isinstance(self.min_examples, int) and self.min_examples >= 1),
+            "folds": not (isinstance(self.folds, int) and self.folds >= 2),
+            "use_context": self.use_context not in ("auto", True, False),
+            "c": not c_values or any(not v > 0 for v in c_values),
+            "prior_weight": not self.prior_weight >= 0,
+            "n_exemplars": not (isinstance(self.n_exemplars, int) and self.n_exemplars >= 0),
+        }
+        rules = {
+            "likely_precision": "a precision in (0, 1]",
+            "review_recall": "a recall in (0, 1]",
+            "min_examples": "a whole number of at least 1",
+            "folds": "a whole number of at least 2",
+            "use_context": "'auto', True or False",
+            "c": "a positive number or several",
+            "prior_weight": "zero or more",
+            "n_exemplars": "a whole number of at least 0",
+        }
+        for name, wrong in problems.items():
+            if wrong:
+                raise ParameterError(f"{name}={getattr(self, name)!r}: must be {rules[name]}")
 
     def _prior(self, texts: list[str]) -> tuple[list[str], LabelMatrix]:
         """Texts and labels of the prior passages, less any that are among ``texts``."""
@@ -276,6 +307,7 @@ class CodeSuggester:
 
         In a single-label dimension the columns are exclusive (they sum to at most 1).
         """
+        check_is_fitted(self, "heads_")
         x, _ = self._features(list(texts), contexts if self.uses_context_ else None)
         return self._proba_from_features(x)
 
@@ -287,6 +319,7 @@ class CodeSuggester:
         Unlike the bands, which serve a coder's review, this is one best guess per code (at
         most one code per single-label dimension), for benchmarks and automatic use.
         """
+        check_is_fitted(self, "heads_")
         x, _ = self._features(list(texts), contexts if self.uses_context_ else None)
         decided: list[set[str]] = [set() for _ in range(x.shape[0])]
         for head, spec in zip(self.heads_, self.specs_):
@@ -305,6 +338,7 @@ class CodeSuggester:
 
     def suggest_many(self, transcripts: Sequence[Transcript]) -> dict[str, list[Suggestion]]:
         """Suggestions for several transcripts at once (their passages embedded in one batch)."""
+        check_is_fitted(self, "heads_")
         passages = [(t, i, p) for t in transcripts for i, p in enumerate(t.passages)]
         x, vectors = self._features(
             [p.text for _, _, p in passages],

@@ -1,0 +1,55 @@
+"""CodeSuggester as a scikit-learn estimator: parameters, clone, checks, NotFittedError."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import dtors_nlp as dn
+from dtors_nlp.errors import ParameterError
+
+
+def test_get_params_set_params_and_clone(embedder):
+    model = dn.CodeSuggester(embedder=embedder, likely_precision=0.8, c=(0.3, 1.0))
+    params = model.get_params()
+    assert params["likely_precision"] == 0.8 and params["c"] == (0.3, 1.0)
+    assert model.set_params(folds=3) is model and model.folds == 3
+    copy = clone(model)
+    assert copy is not model and copy.get_params()["folds"] == 3
+    assert copy.embedder is embedder  # the sentence model is shared, never copied
+    assert "likely_precision=0.8" in repr(model)
+
+
+def test_a_clone_of_a_fitted_model_is_unfitted(small_model):
+    fresh = clone(small_model)
+    assert not hasattr(fresh, "heads_")
+    with pytest.raises(NotFittedError):
+        fresh.predict_proba(["I was rattling."])
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("likely_precision", 1.5),
+        ("review_recall", 0.0),
+        ("folds", 1),
+        ("min_examples", 0),
+        ("use_context", "sometimes"),
+        ("c", -1.0),
+        ("prior_weight", -0.5),
+    ],
+)
+def test_parameters_out_of_range_are_refused_in_one_line(embedder, parameter, value):
+    model = dn.CodeSuggester(embedder=embedder, **{parameter: value})
+    with pytest.raises(ParameterError, match=f"^{parameter}=") as caught:
+        model.fit(["a passage", "another"] * 10, [set()] * 20)
+    assert "\n" not in str(caught.value)
+
+
+def test_predicting_before_fit_raises_not_fitted(embedder):
+    model = dn.CodeSuggester(embedder=embedder)
+    with pytest.raises(NotFittedError):
+        model.predict_proba(["I was rattling."])
+    with pytest.raises(NotFittedError):
+        model.predict(["I was rattling."])
