@@ -10,16 +10,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dtors_nlp.audit import audit, surprises
+from dtors_nlp.audit import audit, doubt_scores, recalibrate, surprises
 from dtors_nlp.cli import main
 from dtors_nlp.codebook import load_codebook
-from dtors_nlp.labels import LabelMatrix
+from dtors_nlp.labels import PRESENT, LabelMatrix
 
 FLIPPED, TOP = 30, 60
-# The issue's target is 70% of the flips among the top 60; measured: 12 of 30 (40%), with the
-# flips added wrongly found and the codes taken away not (see docs/audit.md). This guards the
-# measured level until the target is reached.
-FOUND_AT_LEAST = 0.35
+# The issue's target is 70% of the flips among the top 60: not reached. Measured with the word
+# features and the per-code recalibrated, kind-balanced ranking: 13 of 30 (43%; 10 of the 21
+# codes added wrongly, 3 of the 9 taken away; see docs/audit.md). This guards the measured level,
+# one flip below it, until the target is reached.
+FOUND_AT_LEAST = 0.4
 
 
 def flip_codes(passages, count: int, seed: int = 14):
@@ -55,13 +56,56 @@ def test_surprise_is_the_improbability_of_the_coders_choice():
     assert checked.sum() == 2 * len(codebook.codes) - 1
 
 
+def _one_code(present_rows, rows: int):
+    codebook = load_codebook()
+    code = codebook.codes[0]
+    return code, LabelMatrix.from_sets(
+        [{code} if r in present_rows else set() for r in range(rows)], codebook
+    )
+
+
+def test_recalibration_never_sees_the_cells_own_coding():
+    rng = np.random.default_rng(0)
+    rows = 200
+    proba = np.full((rows, len(load_codebook().codes)), np.nan)
+    proba[:, 0] = rng.uniform(0.01, 0.99, rows)
+    fold_of = np.arange(rows) % 5
+    present = set(np.flatnonzero(rng.uniform(size=rows) < proba[:, 0]).tolist())
+    _, labels = _one_code(present, rows)
+    _, flipped = _one_code(present ^ {0}, rows)
+    before, after = recalibrate(labels, proba, fold_of), recalibrate(flipped, proba, fold_of)
+    assert before[0, 0] == after[0, 0]  # row 0's own coding did not move its probability
+    assert not np.allclose(before[fold_of != 0, 0], after[fold_of != 0, 0])
+    assert np.isnan(before[:, 1:]).all()
+
+
+def test_a_missing_code_is_weighed_against_the_few_passages_that_have_it():
+    """With as many slips of each kind expected, a code missing at 0.9 in a rare code is more
+    doubtful than the same code given at 0.1: few passages could have lost it."""
+    rows = 100
+    proba = np.full((rows, len(load_codebook().codes)), np.nan)
+    proba[:, 0] = np.where(np.arange(rows) < 10, 0.9, 0.1)
+    present = set(range(9)) | {50}  # row 9 lost the code, row 50 got it wrongly
+    _, labels = _one_code(present, rows)
+    score = doubt_scores(labels, proba, np.zeros(rows, dtype=int))  # one fold: no recalibration
+    assert labels.values[9, 0] != PRESENT and labels.values[50, 0] == PRESENT
+    assert score[9, 0] > score[50, 0] > score[0, 0]
+    assert score[9, 0] == pytest.approx(np.log2(0.9 / 0.1) - np.log2(10))
+    assert np.isneginf(score[:, 1:]).all()
+
+
 @pytest.mark.slow
 def test_audit_finds_most_flipped_codes_on_the_starter_training_set(embedder, starter_passages):
     passages, flipped = flip_codes(starter_passages, FLIPPED)
     result = audit(passages, n=TOP, embedder=embedder, prior_data=None)
     found = {(d.passage, d.code) for d in result.doubts} & flipped
+    added = {(row, code) for row, code in found if code in passages[row].codes}
     assert len(result.doubts) == TOP
     assert len(found) >= FOUND_AT_LEAST * FLIPPED, f"found {len(found)} of {FLIPPED}"
+    assert added and found - added, "both kinds of slip are found, neither crowds out the other"
+    assert [d.doubt_bits for d in result.doubts] == sorted(
+        (d.doubt_bits for d in result.doubts), reverse=True
+    )
     assert result.passages == len(passages)
     assert result.codings_checked > 0.9 * len(passages) * len(result.codes_checked)
     assert all(d.coded_the_other_way for d in result.doubts)

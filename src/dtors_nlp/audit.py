@@ -5,8 +5,24 @@ Every passage is scored by a model that did not see it: the cross-validation of 
 of every fold's training, so no passage reaches its own model. For every (passage, code) cell a
 coder judged, the surprise of the coding is ``-log2`` of the probability the model gives the
 coder's choice: high where a code was given and the model puts it very low, or where a code is
-missing and the model puts it very high. The most surprising codings come first, each with the
-nearest hand-coded passages that were coded the other way, for a coder to compare.
+missing and the model puts it very high.
+
+The doubts are ranked by how likely each coding is a slip, in bits (``doubt_bits``), which puts
+the codes and the two kinds of slip on one scale:
+
+- each code's out-of-fold probabilities are recalibrated on that code's own coding (a logistic
+  fit on the log-odds, learned from the other folds' passages only), so a missing code in a code
+  whose coded passages usually score high is more surprising than in a code the model learns
+  badly, and a code given at a low probability is less surprising where the code's genuine
+  codings often score that low;
+- a forgotten code can only happen on a passage that has the code, a wrongly given one only on a
+  passage that lacks it. Expecting as many slips of each kind for a code, a given code is a slip
+  with prior odds ``1/(passages lacking the code)`` and a missing one with ``1/(passages having
+  it)``; ``doubt_bits`` is the log2 posterior odds, so neither kind crowds out the other merely
+  because a code is missing from far more passages than it is given to.
+
+The most doubted codings come first, each with the nearest hand-coded passages that were coded
+the other way, for a coder to compare.
 
 A doubted coding is a question for the team, not an error: the model is often wrong, and a
 coding it doubts may be the one that teaches it something new.
@@ -24,13 +40,14 @@ import numpy as np
 
 from dtors_nlp.codebook import Codebook, load_codebook
 from dtors_nlp.coded import CodedPassage
-from dtors_nlp.embed import Embedder
+from dtors_nlp.embed import Embedder, as_embedder
 from dtors_nlp.evaluate import cross_validate, held_out_prior, outer_folds
 from dtors_nlp.labels import ABSENT, PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.model import CodeSuggester
 from dtors_nlp.prior import AUTO
 
 NEAREST = 3
+MIN_CODINGS = 2  # of each kind, in the other folds, to recalibrate a code
 COLUMNS = (
     "rank",
     "transcript",
@@ -40,6 +57,7 @@ COLUMNS = (
     "coded",
     "probability",
     "surprise",
+    "doubt_bits",
     "doubt",
     "coded_the_other_way",
 )
@@ -57,6 +75,7 @@ class Doubt:
     coded: bool  # the coder gave the code (True) or left it out (False)
     probability: float  # the out-of-fold probability of the code
     surprise: float  # -log2 of the probability of the coder's choice, in bits
+    doubt_bits: float  # log2 posterior odds that the coding is a slip, up to a constant (the rank)
     coded_the_other_way: tuple[str, ...]  # nearest passages with the opposite coding
 
     @property
@@ -103,7 +122,7 @@ def audit(
         [(set(p.codes), set(p.rejected), p.complete) for p in passages], codebook
     )
     fold_of = outer_folds(passages, folds)
-    embedder = embedder if isinstance(embedder, Embedder) else Embedder(embedder)
+    embedder = as_embedder(embedder)
     vectors = embedder.encode([p.text for p in passages], "Embedding passages")
     prior = held_out_prior(passages, codebook, model_params.pop("prior_data", AUTO))
 
@@ -111,11 +130,14 @@ def audit(
         return CodeSuggester(codebook=codebook, embedder=embedder, prior_data=prior, **model_params)
 
     run = cross_validate(passages, fold_of, (1.0,), make_model, codebook.codes)[1.0]
-    surprise, checked = surprises(labels, run.proba)
-    order = np.argsort(-surprise, axis=None, kind="stable")[: min(n, int(checked.sum()))]
-    cells = [np.unravel_index(i, surprise.shape) for i in order]
+    _, checked = surprises(labels, run.proba)
+    score = doubt_scores(labels, run.proba, fold_of)
+    order = np.argsort(-score, axis=None, kind="stable")[: min(n, int(checked.sum()))]
+    cells = [np.unravel_index(i, score.shape) for i in order]
     return Audit(
-        doubts=[_doubt(passages, labels, run.proba, vectors, int(r), int(c)) for r, c in cells],
+        doubts=[
+            _doubt(passages, labels, run.proba, score, vectors, int(r), int(c)) for r, c in cells
+        ],
         passages=len(passages),
         codings_checked=int(checked.sum()),
         codes_checked=[code for i, code in enumerate(labels.codes) if checked[:, i].any()],
@@ -132,10 +154,50 @@ def surprises(labels: LabelMatrix, proba: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.where(checked, -np.log2(chosen), -np.inf), checked
 
 
+def recalibrate(labels: LabelMatrix, proba: np.ndarray, fold_of: np.ndarray) -> np.ndarray:
+    """Each code's out-of-fold probabilities refitted to that code's coding: for each fold, a
+    logistic regression of the coding on the log-odds, learned from the other folds' judged
+    cells, so no cell's own coding reaches its recalibration. NaN where not checked, and the
+    model's probability where a code has too few codings of either kind to fit."""
+    from sklearn.linear_model import LogisticRegression
+
+    _, checked = surprises(labels, proba)
+    p = np.clip(np.nan_to_num(proba), 1e-6, 1 - 1e-6)
+    logit = np.log(p / (1 - p))
+    present = labels.values == PRESENT
+    recalibrated = np.where(checked, p, np.nan)
+    for column in range(proba.shape[1]):
+        for fold in np.unique(fold_of):
+            learn = checked[:, column] & (fold_of != fold)
+            score = checked[:, column] & (fold_of == fold)
+            y = present[learn, column]
+            if not score.any() or min(y.sum(), (~y).sum()) < MIN_CODINGS:
+                continue
+            fit = LogisticRegression().fit(logit[learn, column, None], y)
+            recalibrated[score, column] = fit.predict_proba(logit[score, column, None])[:, 1]
+    return recalibrated
+
+
+def doubt_scores(labels: LabelMatrix, proba: np.ndarray, fold_of: np.ndarray) -> np.ndarray:
+    """The log2 posterior odds that each judged cell's coding is a slip, up to a shared constant
+    (-inf where not checked): the recalibrated odds against the coder's choice, times the prior
+    odds of a slip of that kind, with as many slips of each kind expected for a code (a given
+    code: 1 in the code's passages lacking it; a missing one: 1 in its passages having it)."""
+    _, checked = surprises(labels, proba)
+    q = np.clip(np.nan_to_num(recalibrate(labels, proba, fold_of)), 1e-6, 1 - 1e-6)
+    present = labels.values == PRESENT
+    chosen = np.where(present, q, 1 - q)
+    having = (checked & present).sum(axis=0)
+    lacking = (checked & (labels.values == ABSENT)).sum(axis=0)
+    other_way = np.maximum(np.where(present, lacking, having), 1)
+    return np.where(checked, np.log2((1 - chosen) / chosen) - np.log2(other_way), -np.inf)
+
+
 def _doubt(
     passages: Sequence[CodedPassage],
     labels: LabelMatrix,
     proba: np.ndarray,
+    score: np.ndarray,
     vectors: np.ndarray,
     row: int,
     column: int,
@@ -156,6 +218,7 @@ def _doubt(
         coded=bool(coded),
         probability=round(probability, 4),
         surprise=round(float(-np.log2(max(chosen, 1e-6))), 2),
+        doubt_bits=round(float(score[row, column]), 2),
         coded_the_other_way=tuple(passages[i].text for i in nearest),
     )
 
