@@ -298,6 +298,7 @@ def train(
     ).fit_coded(passages)
     model.save(out, force=force)
     _print_training_figures(model)
+    model.embedder_.close()
     _wrote(f"model {out}")
 
 
@@ -436,6 +437,7 @@ def annotate(
             client=client,
         )
     finally:
+        model.embedder_.close()
         if client is not None:
             client.close()
     for path, problem in report.skipped:
@@ -742,6 +744,7 @@ def evaluate(
     from rich.console import Console
 
     from dtors_nlp.codebook import load_codebook
+    from dtors_nlp.embed import Embedder
     from dtors_nlp.evaluate import evaluate as run
     from dtors_nlp.evaluate_report import check_report_folder, print_evaluation, write_report
 
@@ -750,14 +753,16 @@ def evaluate(
     book = load_codebook(codebook_path)
     passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"cross-validating {len(passages)} passages in {folds} folds")
-    evaluation = run(
-        passages,
-        book,
-        folds=folds,
-        learning_curve=learning_curve,
-        prior_data=_prior_data(prior),
-        prior_weight=prior_weight,
-    )
+    with Embedder() as embedder:
+        evaluation = run(
+            passages,
+            book,
+            folds=folds,
+            learning_curve=learning_curve,
+            embedder=embedder,
+            prior_data=_prior_data(prior),
+            prior_weight=prior_weight,
+        )
     print_evaluation(evaluation, Console())
     for path in write_report(evaluation, report_dir, force=force) if report_dir else []:
         _wrote(str(path))
@@ -909,6 +914,7 @@ def audit(data, out, count, folds, codebook_path, ignore_unknown_codes, force) -
     from dtors_nlp.audit import audit as run
     from dtors_nlp.audit import write_audit
     from dtors_nlp.codebook import load_codebook
+    from dtors_nlp.embed import Embedder
     from dtors_nlp.files import refuse_overwrite
 
     if out:
@@ -916,7 +922,8 @@ def audit(data, out, count, folds, codebook_path, ignore_unknown_codes, force) -
     book = load_codebook(codebook_path)
     passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"auditing {len(passages)} passages in {folds} folds")
-    result = run(passages, book, n=count, folds=folds)
+    with Embedder() as embedder:
+        result = run(passages, book, n=count, folds=folds, embedder=embedder)
     for rank, doubt in enumerate(result.doubts, start=1):
         click.echo(
             f"{rank:>3}. {doubt.code} {doubt.doubt} (p={doubt.probability:.2f}, "

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from dtors_nlp.codebook import Codebook, load_codebook
 from dtors_nlp.errors import TrainingDataError
+from dtors_nlp.labels import check_codes
 
 TABLE_SUFFIXES = {".csv", ".tsv"}
 SUFFIXES = TABLE_SUFFIXES | {".jsonl", ".qdpx"}
@@ -87,40 +88,12 @@ def load_coded(
 
 
 def _check_codes(located: list[Located], codebook: Codebook, path: Path) -> None:
-    """Refuse codes outside ``codebook``, each with where it is first used and the code it was
-    probably meant to be; most of them unknown suggests another codebook."""
+    """Refuse codes outside ``codebook``, each named with the row where it is first used."""
     first_used: dict[str, str] = {}
     for where, passage in located:
         for code in sorted(passage.codes | passage.rejected):
             first_used.setdefault(code, where)
-    unknown = sorted(first_used.keys() - set(codebook.codes))
-    if not unknown:
-        return
-    if 2 * len(unknown) > len(first_used):
-        raise TrainingDataError(
-            f"{len(unknown)} of its {len(first_used)} codes are not in codebook "
-            f"{codebook.name!r} ({_listed(unknown)}): was it coded with another codebook? Give "
-            "that codebook with --codebook FILE (codebook= in Python)",
-            path,
-        )
-    described = [_unknown_code(code, first_used[code], codebook) for code in unknown]
-    raise TrainingDataError(
-        f"codes not in codebook {codebook.name!r}: {_listed(described)}; correct them, give the "
-        "right codebook with --codebook, or drop them with --ignore-unknown-codes",
-        path,
-    )
-
-
-def _unknown_code(code: str, where: str, codebook: Codebook) -> str:
-    """``code`` and where it is used, with the known code it was probably meant to be."""
-    closest = codebook.closest(code)
-    return f"{code} in {where}" + (f" (did you mean {closest}?)" if closest else "")
-
-
-def _listed(items: list[str], most: int = 5) -> str:
-    """The first ``most`` items, comma-separated, and how many more there are."""
-    more = f" and {len(items) - most} more" if len(items) > most else ""
-    return ", ".join(items[:most]) + more
+    check_codes(first_used, codebook, path)
 
 
 def _expand(paths: str | PathLike[str] | Iterable[str | PathLike[str]]) -> Iterator[Path]:

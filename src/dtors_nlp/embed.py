@@ -221,6 +221,23 @@ class Embedder:
             self._cache = EmbeddingCache(self.cache_dir, self.identity.replace("@", "-"))
         return self._cache
 
+    def close(self) -> None:
+        """Close the on-disk cache; the next ``encode`` opens it again."""
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+    def __enter__(self) -> Embedder:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def as_embedder(embedder: Embedder | str | PathLike[str] | None) -> Embedder:
+    """``embedder`` itself, or an Embedder for a model folder or name (None: the default)."""
+    return embedder if isinstance(embedder, Embedder) else Embedder(embedder)
+
 
 def is_static_model(folder: Path) -> bool:
     """True for a model2vec static model folder (its config.json says ``model2vec``)."""

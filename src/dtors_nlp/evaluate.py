@@ -31,7 +31,7 @@ import numpy as np
 
 from dtors_nlp.codebook import Codebook, Dimension, load_codebook
 from dtors_nlp.coded import CodedPassage
-from dtors_nlp.embed import Embedder
+from dtors_nlp.embed import Embedder, as_embedder
 from dtors_nlp.errors import TrainingDataError
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import (
@@ -116,7 +116,7 @@ def evaluate(
         [(set(p.codes), set(p.rejected), p.complete) for p in passages], codebook
     )
     fold_of = outer_folds(passages, folds)
-    embedder = embedder if isinstance(embedder, Embedder) else Embedder(embedder)
+    embedder = as_embedder(embedder)
     _embed_once(embedder, passages)
 
     prior = held_out_prior(passages, codebook, model_params.pop("prior_data", AUTO))

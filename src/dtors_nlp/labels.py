@@ -7,7 +7,8 @@ nothing about the others, which stay unknown and are left out of those codes' tr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from os import PathLike
 
 import numpy as np
 
@@ -36,9 +37,11 @@ class LabelMatrix:
         cls, rows: Sequence[tuple[set[str], set[str], bool]], codebook: Codebook
     ) -> LabelMatrix:
         """Rows of (present codes, rejected codes, complete?)."""
-        check_codes(
-            {code for present, rejected, _ in rows for code in present | rejected}, codebook
-        )
+        first_used: dict[str, str] = {}
+        for i, (present, rejected, _) in enumerate(rows):
+            for code in sorted(present | rejected):
+                first_used.setdefault(code, f"passage {i + 1}")
+        check_codes(first_used, codebook)
         codes = codebook.codes
         values = np.full((len(rows), len(codes)), UNKNOWN, dtype=np.int8)
         for i, (present, rejected, complete) in enumerate(rows):
@@ -87,11 +90,37 @@ class LabelMatrix:
                 )
 
 
-def check_codes(codes: set[str], codebook: Codebook) -> None:
-    """Refuse codes that are not in the codebook, naming them."""
-    unknown = sorted(codes - set(codebook.codes))
-    if unknown:
-        shown = ", ".join(unknown[:5]) + (
-            f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+def check_codes(
+    first_used: Mapping[str, str], codebook: Codebook, path: str | PathLike[str] | None = None
+) -> None:
+    """Refuse codes outside ``codebook``, each with where it is first used (``first_used`` maps
+    code to place, e.g. "row 7") and the code it was probably meant to be; most of them unknown
+    suggests another codebook."""
+    unknown = sorted(first_used.keys() - set(codebook.codes))
+    if not unknown:
+        return
+    if 2 * len(unknown) > len(first_used):
+        raise TrainingDataError(
+            f"{len(unknown)} of its {len(first_used)} codes are not in codebook "
+            f"{codebook.name!r} ({_listed(unknown)}): was it coded with another codebook? Give "
+            "that codebook with --codebook FILE (codebook= in Python)",
+            path,
         )
-        raise TrainingDataError(f"codes not in codebook {codebook.name!r}: {shown}")
+    described = [_unknown_code(code, first_used[code], codebook) for code in unknown]
+    raise TrainingDataError(
+        f"codes not in codebook {codebook.name!r}: {_listed(described)}; correct them, give the "
+        "right codebook with --codebook, or drop them with --ignore-unknown-codes",
+        path,
+    )
+
+
+def _unknown_code(code: str, where: str, codebook: Codebook) -> str:
+    """``code`` and where it is used, with the known code it was probably meant to be."""
+    closest = codebook.closest(code)
+    return f"{code} in {where}" + (f" (did you mean {closest}?)" if closest else "")
+
+
+def _listed(items: list[str], most: int = 5) -> str:
+    """The first ``most`` items, comma-separated, and how many more there are."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more

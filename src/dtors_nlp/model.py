@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 from dtors_nlp import __version__
 from dtors_nlp.codebook import Codebook, load_codebook
 from dtors_nlp.coded import CodedPassage
-from dtors_nlp.embed import Embedder
+from dtors_nlp.embed import Embedder, as_embedder
 from dtors_nlp.errors import ParameterError, TrainingDataError
 from dtors_nlp.heads import CalibratedHead, PriorRows
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
@@ -149,7 +149,7 @@ class CodeSuggester(BaseEstimator):
         """
         self._check_parameters()
         self.codebook_ = self.codebook or load_codebook()
-        self.embedder_ = _as_embedder(self.embedder)
+        self.embedder_ = as_embedder(self.embedder)
         texts = [str(text) for text in texts]
         if not isinstance(labels, LabelMatrix):
             labels = LabelMatrix.from_sets(labels, self.codebook_)
@@ -447,10 +447,6 @@ class CodeSuggester(BaseEstimator):
             return [self.exemplar_texts_[i] for i in best]
 
         return nearest
-
-
-def _as_embedder(embedder: Embedder | str | PathLike[str] | None) -> Embedder:
-    return embedder if isinstance(embedder, Embedder) else Embedder(embedder)
 
 
 def _decide_context(use_context: bool | str, contexts: Sequence[str] | None) -> bool:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from dtors_nlp.codebook import Codebook, codebook_from_dict
-from dtors_nlp.embed import DEFAULT_MODEL_NAME, Embedder
+from dtors_nlp.embed import DEFAULT_MODEL_NAME, Embedder, as_embedder
 from dtors_nlp.errors import DtorsError, ModelError
 from dtors_nlp.files import write_atomically
 from dtors_nlp.heads import CalibratedHead
@@ -306,8 +306,7 @@ def _matching_embedder(
             "(--embedder / embedder=)",
             folder,
         )
-    if not isinstance(embedder, Embedder):
-        embedder = Embedder(embedder)
+    embedder = as_embedder(embedder)
     if embedder.identity != expected["identity"]:
         raise ModelError(
             f"trained with sentence model {expected['identity']}, but {embedder.identity} "

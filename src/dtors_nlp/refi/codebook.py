@@ -138,11 +138,11 @@ def codebook_from_xml(
     codes: Element | None, sets: Element | None, fallback_name: str, label: str
 ) -> Codebook:
     """Build a Codebook from a ``<Codes>`` element (and ``<Sets>``, if any) of either namespace."""
-    top_level = [] if codes is None else _children(codes, "Code")
+    top_level = [] if codes is None else _local_children(codes, "Code")
     if not top_level:
         raise RefiError("the codebook has no codes", label)
     name, description, version = _codebook_details(sets, fallback_name)
-    parents = [code for code in top_level if _children(code, "Code")]
+    parents = [code for code in top_level if _local_children(code, "Code")]
     dimensions = [_dimension(code) for code in parents]
     loose = tuple(_code(code, (code.get("name", ""),)) for code in top_level if code not in parents)
     if loose:
@@ -164,7 +164,7 @@ def identifier(name: str) -> str:
 
 def _codebook_details(sets: Element | None, fallback_name: str) -> tuple[str, str, str]:
     """Name, description and version from the ``[codebook]`` set, if there is one."""
-    for element in [] if sets is None else _children(sets, "Set"):
+    for element in [] if sets is None else _local_children(sets, "Set"):
         body, flags = _split_trailer(_description(element))
         if "codebook" in flags:
             return element.get("name") or fallback_name, body, flags.get("version", "")
@@ -185,7 +185,7 @@ def _dimension(element: Element) -> Dimension:
 
 
 def _descendant_codes(element: Element, path: tuple[str, ...]) -> Iterator[Code]:
-    for child in _children(element, "Code"):
+    for child in _local_children(element, "Code"):
         child_path = (*path, child.get("name", ""))
         if child.get("isCodable", "true").strip().lower() in {"true", "1"}:
             yield _code(child, child_path)
@@ -212,12 +212,12 @@ def _split_trailer(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _description(element: Element) -> str:
-    found = _children(element, "Description")
+    found = _local_children(element, "Description")
     return (found[0].text or "").strip() if found else ""
 
 
-def _children(element: Element, name: str) -> list[Element]:
-    """Child elements called ``name``, in whichever namespace the parent is in."""
+def _local_children(element: Element, name: str) -> list[Element]:
+    """Child elements whose local name is ``name``, in any namespace (.qdc files vary)."""
     return [child for child in element if child.tag.rpartition("}")[2] == name]
 
 

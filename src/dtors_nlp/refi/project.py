@@ -183,7 +183,7 @@ def _read_codes(elements: list[Element], parent: tuple[str, ...] = ()) -> Iterat
         path = (*parent, element.get("name", ""))
         codable = element.get("isCodable", "true").strip().lower() in {"true", "1"}
         yield ProjectCode(normalise_guid(element.get("guid", "")), path, codable)
-        yield from _read_codes(_children(element, "Code"), path)
+        yield from _read_codes(_project_children(element, "Code"), path)
 
 
 def _read_source(element: Element, archive: Archive, codes: Mapping[str, ProjectCode]) -> Source:
@@ -193,14 +193,14 @@ def _read_source(element: Element, archive: Archive, codes: Mapping[str, Project
     text = _source_text(element, archive, label)
     selections = tuple(
         _read_selection(selection, text, codes, label)
-        for selection in _children(element, "PlainTextSelection")
+        for selection in _project_children(element, "PlainTextSelection")
     )
     return Source(normalise_guid(element.get("guid", "")), name, text, selections)
 
 
 def _source_text(element: Element, archive: Archive, label: str) -> str:
     """The plain text, from ``PlainTextContent``, the ``.txt`` or, for placeholders, the .docx."""
-    content = _children(element, "PlainTextContent")
+    content = _project_children(element, "PlainTextContent")
     text = (
         (content[0].text or "") if content else _member_text(element.get("plainTextPath"), archive)
     )
@@ -255,13 +255,13 @@ def _read_selection(
         raise RefiError(f"selection {guid} ({start}-{end}) lies outside the text", label)
     user = normalise_guid(element.get("creatingUser", ""))
     codings = []
-    for coding in _children(element, "Coding"):
-        refs = _children(coding, "CodeRef")
+    for coding in _project_children(element, "Coding"):
+        refs = _project_children(coding, "CodeRef")
         code = normalise_guid(refs[0].get("targetGUID", "")) if refs else ""
         if code not in codes:
             raise RefiError(f"selection {guid} is coded with an unknown code {code!r}", label)
         codings.append(Coding(code, normalise_guid(coding.get("creatingUser", "")) or user))
-    description = _children(element, "Description")
+    description = _project_children(element, "Description")
     return Selection(
         guid,
         start,
@@ -276,11 +276,12 @@ def _find(element: Element, *path: str) -> list[Element]:
     """Descendants along ``path``, each step the name of a child element."""
     found = [element]
     for name in path:
-        found = [child for parent in found for child in _children(parent, name)]
+        found = [child for parent in found for child in _project_children(parent, name)]
     return found
 
 
-def _children(element: Element, name: str) -> list[Element]:
+def _project_children(element: Element, name: str) -> list[Element]:
+    """Child elements called ``name`` in the REFI-QDA project namespace only."""
     return [child for child in element if child.tag == f"{{{PROJECT_NS}}}{name}"]
 
 
