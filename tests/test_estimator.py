@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -53,3 +56,18 @@ def test_predicting_before_fit_raises_not_fitted(embedder):
         model.predict_proba(["I was rattling."])
     with pytest.raises(NotFittedError):
         model.predict(["I was rattling."])
+
+
+def test_to_state_and_from_state_rebuild_the_same_model(small_model, starter_passages):
+    arrays, settings = small_model.to_state()
+    saved = json.dumps(settings)  # JSON holds the settings as they are
+    assert all(isinstance(array, np.ndarray) for array in arrays.values())
+    rebuilt = dn.CodeSuggester.from_state(arrays, settings, small_model.embedder_)
+    texts = [p.text for p in starter_passages[1:40:3]]
+    np.testing.assert_array_equal(rebuilt.predict_proba(texts), small_model.predict_proba(texts))
+    assert json.dumps(rebuilt.to_state()[1]) == saved
+
+
+def test_to_state_before_fit_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        dn.CodeSuggester().to_state()

@@ -18,7 +18,7 @@ are never scored: every out-of-fold figure comes from the team's own passages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from os import PathLike
@@ -28,7 +28,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from dtors_nlp import __version__
-from dtors_nlp.codebook import Codebook, load_codebook
+from dtors_nlp.codebook import Codebook, codebook_from_dict, load_codebook
 from dtors_nlp.coded import CodedPassage
 from dtors_nlp.embed import Embedder, as_embedder
 from dtors_nlp.errors import ParameterError, TrainingDataError
@@ -38,6 +38,29 @@ from dtors_nlp.metrics import precision_recall_f1
 from dtors_nlp.prior import PriorData, resolve_prior, without_texts
 from dtors_nlp.transcripts.spans import Transcript
 from dtors_nlp.words import WordFeatures
+
+PARAMETERS = (
+    "likely_precision",
+    "review_recall",
+    "min_examples",
+    "folds",
+    "use_context",
+    "c",
+    "prior_data",
+    "prior_weight",
+    "word_features",
+    "n_exemplars",
+    "name",
+)  # saved with the model, in this order (the codebook and sentence model are saved apart)
+LEARNED_SETTINGS = (
+    "uses_context",
+    "thresholds",
+    "metrics",
+    "counts",
+    "untrained_codes",
+    "trained_on",
+    "exemplar_texts",
+)  # learned attributes (with a trailing _) that JSON holds as they are
 
 
 @dataclass(frozen=True)
@@ -259,6 +282,56 @@ class CodeSuggester(BaseEstimator):
             contexts=[p.context for p in passages],
         )
 
+    def to_state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The fitted model as arrays (numbers and words) and JSON-able settings, parameters
+        included; ``from_state`` rebuilds it from the two."""
+        check_is_fitted(self, "heads_")
+        arrays = {
+            "exemplar_vectors": self.exemplar_vectors_,
+            "exemplar_codes": self.exemplar_codes_,
+        }
+        if self.words_ is not None:
+            arrays["words.vocabulary"] = np.array(self.words_.vocabulary, dtype=str)
+            arrays["words.idf"] = self.words_.idf
+        for index, head in enumerate(self.heads_):
+            arrays.update({f"head{index}.{key}": value for key, value in head.arrays().items()})
+        settings = {
+            "parameters": {name: _parameter_value(getattr(self, name)) for name in PARAMETERS},
+            "codebook": self.codebook_.to_dict(),
+            "embedder": {"name": self.embedder_.name, "identity": self.embedder_.identity},
+            "heads": [vars(spec) for spec in self.specs_],
+            **{key: getattr(self, f"{key}_") for key in LEARNED_SETTINGS},
+        }
+        return arrays, settings
+
+    @classmethod
+    def from_state(
+        cls,
+        arrays: Mapping[str, np.ndarray],
+        settings: Mapping,
+        embedder: Embedder | str | PathLike[str] | None = None,
+    ) -> CodeSuggester:
+        """The fitted model that ``to_state`` gave ``arrays`` and ``settings``, embedding with
+        ``embedder`` (which must be the sentence model it was trained with)."""
+        model = cls(**settings["parameters"])
+        model.codebook = model.codebook_ = codebook_from_dict(settings["codebook"])
+        model.embedder = model.embedder_ = as_embedder(embedder)
+        model.specs_ = [HeadSpec(**spec) for spec in settings["heads"]]
+        for key in LEARNED_SETTINGS:
+            setattr(model, f"{key}_", settings[key])
+        model.exemplar_vectors_ = arrays["exemplar_vectors"]
+        model.exemplar_codes_ = arrays["exemplar_codes"]
+        model.words_ = (
+            WordFeatures(arrays["words.vocabulary"].tolist(), arrays["words.idf"])
+            if "words.idf" in arrays
+            else None
+        )
+        model.heads_ = [
+            CalibratedHead.from_arrays(spec.n_classes, _with_prefix(arrays, f"head{i}."))
+            for i, spec in enumerate(model.specs_)
+        ]
+        return model
+
     def save(self, folder: str | PathLike[str], force: bool = False) -> None:
         """Write the model folder: arrays, settings and a model card, no pickle."""
         from dtors_nlp.persist import save_model
@@ -447,6 +520,21 @@ class CodeSuggester(BaseEstimator):
             return [self.exemplar_texts_[i] for i in best]
 
         return nearest
+
+
+def _parameter_value(value):
+    """A parameter as JSON can hold it: paths as text; passages given in Python as None (the
+    training record describes them)."""
+    if isinstance(value, PathLike):
+        return str(value)
+    if isinstance(value, (list, tuple)) and value and not np.isscalar(value[0]):
+        return None
+    return value
+
+
+def _with_prefix(arrays: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """The arrays whose names start with ``prefix``, named without it."""
+    return {key[len(prefix) :]: v for key, v in arrays.items() if key.startswith(prefix)}
 
 
 def _decide_context(use_context: bool | str, contexts: Sequence[str] | None) -> bool:

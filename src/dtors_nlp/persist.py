@@ -33,25 +33,10 @@ from dtors_nlp.codebook import Codebook, codebook_from_dict
 from dtors_nlp.embed import DEFAULT_MODEL_NAME, Embedder, as_embedder
 from dtors_nlp.errors import DtorsError, ModelError
 from dtors_nlp.files import write_atomically
-from dtors_nlp.heads import CalibratedHead
-from dtors_nlp.model import CodeSuggester, HeadSpec
+from dtors_nlp.model import CodeSuggester
 from dtors_nlp.model_card import model_card
-from dtors_nlp.words import WordFeatures
 
 FORMAT = "dtors-nlp-model/1"
-PARAMETERS = (
-    "likely_precision",
-    "review_recall",
-    "min_examples",
-    "folds",
-    "use_context",
-    "c",
-    "prior_data",
-    "prior_weight",
-    "word_features",
-    "n_exemplars",
-    "name",
-)
 UNSET = "0" * 64  # the fingerprint's stand-in while it is computed
 MODEL_FILES = ("README.md", "arrays.npz", "exemplars.json", "model.json")
 _DATA_FILES = ("arrays.npz", "exemplars.json", "README.md")
@@ -123,13 +108,18 @@ def _move_into_place(staging: Path, folder: Path) -> None:
 
 def _write_files(model: CodeSuggester, folder: Path) -> str:
     """Write the model's files with the fingerprint left unset, then fill it in; return it."""
-    _write_arrays(model, folder / "arrays.npz")
-    write_atomically(folder / "exemplars.json", json.dumps(model.exemplar_texts_, indent=0))
+    arrays, state = model.to_state()
+    _write_arrays(arrays, folder / "arrays.npz")
+    write_atomically(folder / "exemplars.json", json.dumps(state.pop("exemplar_texts"), indent=0))
     write_atomically(folder / "README.md", model_card(model, UNSET))
-    settings = model_settings(model) | {
-        "checksums": {name: _sha256(folder / name) for name in _DATA_FILES},
-        "fingerprint": UNSET,
-    }
+    settings = (
+        {"format": FORMAT}
+        | state
+        | {
+            "checksums": {name: _sha256(folder / name) for name in _DATA_FILES},
+            "fingerprint": UNSET,
+        }
+    )
     write_atomically(folder / "model.json", json.dumps(settings, indent=2))
     fingerprint = folder_fingerprint(folder)
     for name in ("README.md", "model.json"):
@@ -140,40 +130,14 @@ def _write_files(model: CodeSuggester, folder: Path) -> str:
 
 def model_settings(model: CodeSuggester) -> dict:
     """What ``model.json`` says about a trained model (all but the checksums and fingerprint)."""
-    return {
-        "format": FORMAT,
-        "parameters": {name: _parameter_value(getattr(model, name)) for name in PARAMETERS},
-        "codebook": model.codebook_.to_dict(),
-        "embedder": {"name": model.embedder_.name, "identity": model.embedder_.identity},
-        "heads": [vars(spec) for spec in model.specs_],
-        "uses_context": model.uses_context_,
-        "thresholds": model.thresholds_,
-        "metrics": model.metrics_,
-        "counts": model.counts_,
-        "untrained_codes": model.untrained_codes_,
-        "trained_on": model.trained_on_,
-    }
+    _, state = model.to_state()
+    del state["exemplar_texts"]
+    return {"format": FORMAT} | state
 
 
-def _parameter_value(value):
-    """A parameter as JSON can hold it: paths as text; passages given in Python as None (the
-    training record describes them)."""
-    if isinstance(value, PathLike):
-        return str(value)
-    if isinstance(value, (list, tuple)) and value and not np.isscalar(value[0]):
-        return None
-    return value
-
-
-def _write_arrays(model: CodeSuggester, path: Path) -> None:
+def _write_arrays(arrays: dict[str, np.ndarray], path: Path) -> None:
     """``arrays.npz`` as numpy writes it, but uncompressed and dated 1980: the same bytes for the
     same arrays on every machine (compressors differ between builds of zlib)."""
-    arrays = {"exemplar_vectors": model.exemplar_vectors_, "exemplar_codes": model.exemplar_codes_}
-    if model.words_ is not None:
-        arrays["words.vocabulary"] = np.array(model.words_.vocabulary, dtype=str)
-        arrays["words.idf"] = model.words_.idf
-    for index, head in enumerate(model.heads_):
-        arrays.update({f"head{index}.{key}": value for key, value in head.arrays().items()})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         for name, array in arrays.items():
@@ -217,22 +181,13 @@ def load_model(
     """
     folder = Path(folder) if folder is not None else starter_model_path()
     settings, fingerprint = checked_settings(folder)
-    model = CodeSuggester(**settings["parameters"])
-    model.codebook_ = codebook_from_dict(settings["codebook"], str(folder / "model.json"))
-    if codebook is not None and codebook.codes != model.codebook_.codes:
-        raise ModelError(_codebook_difference(codebook, model.codebook_), folder)
-    model.codebook = model.codebook_
-    model.embedder_ = _matching_embedder(embedder, settings["embedder"], folder)
-    model.embedder = model.embedder_
-    model.specs_ = [HeadSpec(**spec) for spec in settings["heads"]]
-    _restore_arrays(model, folder)
-    model.exemplar_texts_ = json.loads((folder / "exemplars.json").read_text("utf-8"))
-    model.uses_context_ = settings["uses_context"]
-    model.thresholds_ = settings["thresholds"]
-    model.metrics_ = settings["metrics"]
-    model.counts_ = settings["counts"]
-    model.untrained_codes_ = settings["untrained_codes"]
-    model.trained_on_ = settings["trained_on"]
+    trained = codebook_from_dict(settings["codebook"], str(folder / "model.json"))
+    if codebook is not None and codebook.codes != trained.codes:
+        raise ModelError(_codebook_difference(codebook, trained), folder)
+    embedder = _matching_embedder(embedder, settings["embedder"], folder)
+    exemplar_texts = json.loads((folder / "exemplars.json").read_text("utf-8"))
+    state = settings | {"exemplar_texts": exemplar_texts}
+    model = CodeSuggester.from_state(_read_arrays(folder), state, embedder)
     model.folder_ = ModelFolder(folder, fingerprint, "fingerprint" in settings, model.trained_on_)
     return model
 
@@ -275,26 +230,12 @@ def _verify_checksums(folder: Path, checksums: dict[str, str], recorded: str | N
             raise ModelError(f"{name} was changed or truncated (checksum mismatch)", folder)
 
 
-def _restore_arrays(model: CodeSuggester, folder: Path) -> None:
+def _read_arrays(folder: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(folder / "arrays.npz", allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
+            return {key: data[key] for key in data.files}
     except (ValueError, OSError) as error:
         raise ModelError(f"arrays.npz cannot be read: {error}", folder) from None
-    model.exemplar_vectors_ = arrays["exemplar_vectors"]
-    model.words_ = (
-        WordFeatures(arrays["words.vocabulary"].tolist(), arrays["words.idf"])
-        if "words.idf" in arrays
-        else None
-    )
-    model.exemplar_codes_ = arrays["exemplar_codes"]
-    model.heads_ = [
-        CalibratedHead.from_arrays(
-            spec.n_classes,
-            {key.split(".", 1)[1]: v for key, v in arrays.items() if key.startswith(f"head{i}.")},
-        )
-        for i, spec in enumerate(model.specs_)
-    ]
 
 
 def _matching_embedder(
