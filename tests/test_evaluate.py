@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dtors_nlp import evaluate as evaluate_module
 from dtors_nlp.cli import main
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.coded import CodedPassage, load_coded
@@ -73,9 +72,7 @@ class RecordingSuggester(CodeSuggester):
 @pytest.fixture(scope="module")
 def evaluation(passages, embedder):
     RecordingSuggester.transcript_of = {p.text: p.transcript for p in passages}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(evaluate_module, "CodeSuggester", RecordingSuggester)
-        return evaluate(passages, folds=FOLDS, embedder=embedder, min_examples=3)
+    return evaluate(RecordingSuggester(embedder=embedder, min_examples=3), passages, folds=FOLDS)
 
 
 def test_no_interview_on_both_sides(evaluation):
@@ -189,4 +186,17 @@ def test_cli_evaluate_bad_file(tmp_path):
 def test_codes_outside_the_codebook_are_refused(passages):
     odd = [*passages, CodedPassage("Something else.", frozenset({"nope/never"}), "PM-S01")]
     with pytest.raises(TrainingDataError, match="nope/never"):
-        evaluate(odd, load_codebook(), folds=FOLDS, learning_curve=False)
+        evaluate(CodeSuggester(codebook=load_codebook()), odd, folds=FOLDS, learning_curve=False)
+
+
+def test_the_estimator_given_is_cloned_not_fitted(passages, embedder):
+    estimator = CodeSuggester(embedder=embedder, min_examples=3)
+    evaluate(estimator, passages, folds=FOLDS, learning_curve=False)
+    assert not hasattr(estimator, "heads_")
+
+
+def test_the_old_form_still_works_with_a_deprecation_warning(passages, embedder):
+    with pytest.warns(DeprecationWarning, match="give the estimator first"):
+        old = evaluate(passages, folds=FOLDS, learning_curve=False, embedder=embedder)
+    new = evaluate(CodeSuggester(embedder=embedder), passages, folds=FOLDS, learning_curve=False)
+    assert old.to_dict() == new.to_dict()

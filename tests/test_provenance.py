@@ -208,7 +208,7 @@ def test_methods_adds_the_cross_validated_agreement(project, embedder, tmp_path)
         for p in dn.load_coded(STARTER_DATA / "pressure_motivation.csv")
         if p.transcript in {f"PM-S0{i}" for i in range(1, 7)}
     ]
-    report = evaluate(passages, folds=3, learning_curve=False, embedder=embedder)
+    report = evaluate(dn.CodeSuggester(embedder=embedder), passages, folds=3, learning_curve=False)
     write_report(report, tmp_path / "report")
     text = dn.methods_text(project / "draft", evaluation=tmp_path / "report")
     assert "3-fold cross-validation grouped by transcript" in text

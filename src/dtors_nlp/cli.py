@@ -747,6 +747,7 @@ def evaluate(
     from dtors_nlp.embed import Embedder
     from dtors_nlp.evaluate import evaluate as run
     from dtors_nlp.evaluate_report import check_report_folder, print_evaluation, write_report
+    from dtors_nlp.model import CodeSuggester
 
     if report_dir:
         check_report_folder(report_dir, force)
@@ -754,15 +755,13 @@ def evaluate(
     passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"cross-validating {len(passages)} passages in {folds} folds")
     with Embedder() as embedder:
-        evaluation = run(
-            passages,
-            book,
-            folds=folds,
-            learning_curve=learning_curve,
+        estimator = CodeSuggester(
+            codebook=book,
             embedder=embedder,
             prior_data=_prior_data(prior),
             prior_weight=prior_weight,
         )
+        evaluation = run(estimator, passages, folds=folds, learning_curve=learning_curve)
     print_evaluation(evaluation, Console())
     for path in write_report(evaluation, report_dir, force=force) if report_dir else []:
         _wrote(str(path))

@@ -23,11 +23,12 @@ on (the model refuses it) is left out, and the summary says why.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from os import PathLike
 
 import numpy as np
+from sklearn.base import clone
 
 from dtors_nlp.codebook import Codebook, Dimension, load_codebook
 from dtors_nlp.coded import CodedPassage
@@ -44,7 +45,7 @@ from dtors_nlp.metrics import (
     reliability_bins,
 )
 from dtors_nlp.model import CodeSuggester, assign_folds
-from dtors_nlp.prior import AUTO, PriorData, resolve_prior, without_texts
+from dtors_nlp.prior import PriorData, resolve_prior, without_texts
 from dtors_nlp.progress import track
 
 NOT_SUGGESTED, REVIEW, LIKELY = 0, 1, 2
@@ -103,29 +104,35 @@ class Evaluation:
 
 
 def evaluate(
-    passages: Sequence[CodedPassage],
-    codebook: Codebook | None = None,
+    estimator: CodeSuggester | Sequence[CodedPassage],
+    passages: Sequence[CodedPassage] | Codebook | None = None,
     folds: int = 5,
     learning_curve: bool = True,
-    embedder: Embedder | str | PathLike[str] | None = None,
-    **model_params,
+    **old_form,
 ) -> Evaluation:
-    """Cross-validate CodeSuggester(**model_params) on ``passages``, folds grouped by transcript."""
-    codebook = codebook or load_codebook()
+    """Cross-validate clones of ``estimator`` on ``passages``, folds grouped by transcript.
+
+    The codebook, sentence model and prior passages are the estimator's (prior passages being
+    evaluated are left out of it). The old form ``evaluate(passages, codebook, folds,
+    learning_curve, embedder=..., **model_params)`` works for this release, with a
+    DeprecationWarning.
+    """
+    if not isinstance(estimator, CodeSuggester):
+        estimator, passages = _from_old_form(estimator, passages, old_form)
+    elif old_form:
+        raise TypeError(f"evaluate() got unexpected arguments: {', '.join(sorted(old_form))}")
+    codebook = estimator.codebook or load_codebook()
     labels = LabelMatrix.from_partial(
         [(set(p.codes), set(p.rejected), p.complete) for p in passages], codebook
     )
     fold_of = outer_folds(passages, folds)
-    embedder = as_embedder(embedder)
+    embedder = as_embedder(estimator.embedder)
     _embed_once(embedder, passages)
-
-    prior = held_out_prior(passages, codebook, model_params.pop("prior_data", AUTO))
-
-    def make_model() -> CodeSuggester:
-        return CodeSuggester(codebook=codebook, embedder=embedder, prior_data=prior, **model_params)
+    prior = held_out_prior(passages, codebook, estimator.prior_data)
+    template = clone(estimator).set_params(codebook=codebook, embedder=embedder, prior_data=prior)
 
     fractions = LEARNING_FRACTIONS if learning_curve else (1.0,)
-    runs = cross_validate(passages, fold_of, fractions, make_model, codebook.codes)
+    runs = cross_validate(passages, fold_of, fractions, lambda: clone(template), codebook.codes)
     full = runs[1.0]
     return Evaluation(
         summary=_summary(passages, labels, runs, folds),
@@ -137,6 +144,19 @@ def evaluate(
             _learning_point(f, labels, run) for f, run in runs.items() if not run.left_out
         ],
     )
+
+
+def _from_old_form(
+    passages: Sequence[CodedPassage], codebook: Codebook | None, model_params: dict
+) -> tuple[CodeSuggester, Sequence[CodedPassage]]:
+    """The estimator and passages of a call ``evaluate(passages, codebook, ...)``."""
+    warnings.warn(
+        "evaluate(passages, codebook, ..., **model_params) is deprecated: give the estimator "
+        "first, evaluate(CodeSuggester(codebook=..., ...), passages, ...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return CodeSuggester(**({"codebook": codebook} | model_params)), passages
 
 
 def held_out_prior(
