@@ -42,3 +42,14 @@ def test_closing_an_embedder_closes_its_cache_and_encode_opens_it_again(tmp_path
 
 def test_skops_is_not_a_dependency():
     assert "skops" not in (REPO / "pyproject.toml").read_text()
+
+
+def test_label_matrix_from_coded_passages_keeps_partial_codings():
+    codebook = dn.load_codebook()
+    code, other = codebook.codes[:2]
+    passages = [
+        dn.CodedPassage("I needed it.", frozenset({code})),
+        dn.CodedPassage("Not that.", frozenset(), rejected=frozenset({other}), complete=False),
+    ]
+    labels = LabelMatrix.from_coded(passages, codebook)
+    assert labels.column(code).tolist() == [1, -1] and labels.column(other).tolist() == [0, 0]

@@ -118,9 +118,7 @@ def audit(
     """The ``n`` codings of ``passages`` an out-of-fold CodeSuggester(**model_params) doubts
     most; ``prior_data`` (default "auto") never includes the audited passages."""
     codebook = codebook or load_codebook()
-    labels = LabelMatrix.from_partial(
-        [(set(p.codes), set(p.rejected), p.complete) for p in passages], codebook
-    )
+    labels = LabelMatrix.from_coded(passages, codebook)
     fold_of = outer_folds(passages, folds)
     embedder = as_embedder(embedder)
     vectors = embedder.encode([p.text for p in passages], "Embedding passages")

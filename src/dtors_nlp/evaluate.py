@@ -122,9 +122,7 @@ def evaluate(
     elif old_form:
         raise TypeError(f"evaluate() got unexpected arguments: {', '.join(sorted(old_form))}")
     codebook = estimator.codebook or load_codebook()
-    labels = LabelMatrix.from_partial(
-        [(set(p.codes), set(p.rejected), p.complete) for p in passages], codebook
-    )
+    labels = LabelMatrix.from_coded(passages, codebook)
     fold_of = outer_folds(passages, folds)
     embedder = as_embedder(estimator.embedder)
     _embed_once(embedder, passages)

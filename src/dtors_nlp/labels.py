@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dtors_nlp.codebook import Codebook
 from dtors_nlp.errors import TrainingDataError
+
+if TYPE_CHECKING:
+    from dtors_nlp.coded import CodedPassage
 
 UNKNOWN, ABSENT, PRESENT = -1, 0, 1
 
@@ -31,6 +35,13 @@ class LabelMatrix:
     def from_sets(cls, label_sets: Sequence[Iterable[str]], codebook: Codebook) -> LabelMatrix:
         """Complete codings: each passage's set of codes, all others absent."""
         return cls.from_partial([(set(codes), set(), True) for codes in label_sets], codebook)
+
+    @classmethod
+    def from_coded(cls, passages: Sequence[CodedPassage], codebook: Codebook) -> LabelMatrix:
+        """The labels of ``load_coded`` passages, complete or partial (from reviews)."""
+        return cls.from_partial(
+            [(set(p.codes), set(p.rejected), p.complete) for p in passages], codebook
+        )
 
     @classmethod
     def from_partial(

@@ -258,9 +258,7 @@ class CodeSuggester(BaseEstimator):
         """Texts and labels of the prior passages, less any that are among ``texts``."""
         passages, self.prior_source_ = resolve_prior(self.prior_data, self.codebook_)
         passages = without_texts(passages, texts)
-        labels = LabelMatrix.from_partial(
-            [(set(p.codes), set(p.rejected), p.complete) for p in passages], self.codebook_
-        )
+        labels = LabelMatrix.from_coded(passages, self.codebook_)
         return [p.text for p in passages], labels
 
     def _feature_widths(self, x, vectors: np.ndarray) -> tuple[int | None, ...]:
@@ -271,10 +269,7 @@ class CodeSuggester(BaseEstimator):
 
     def fit_coded(self, passages: Sequence[CodedPassage]) -> CodeSuggester:
         """Learn from ``load_coded`` passages, including partial codings from reviews."""
-        labels = LabelMatrix.from_partial(
-            [(set(p.codes), set(p.rejected), p.complete) for p in passages],
-            self.codebook or load_codebook(),
-        )
+        labels = LabelMatrix.from_coded(passages, self.codebook or load_codebook())
         return self.fit(
             [p.text for p in passages],
             labels,
