@@ -931,7 +931,7 @@ def audit(data, out, count, folds, codebook_path, ignore_unknown_codes, force) -
     click.echo(
         f"checked {result.codings_checked:,} codings ({result.passages} passages x "
         f"{len(result.codes_checked)} codes), each by a model that did not see the passage; "
-        f"listed the {len(result.doubts)} most surprising"
+        f"listed the {len(result.doubts)} most doubted"
     )
     if out:
         write_audit(result, out, force=force)
