@@ -230,29 +230,19 @@ class CodeSuggester(BaseEstimator):
     def _check_parameters(self) -> None:
         """One-line errors for parameters out of range, before any work is done."""
         c_values = [self.c] if np.isscalar(self.c) else list(self.c)
-        problems = {
-            "likely_precision": not 0 < self.likely_precision <= 1,
-            "review_recall": not 0 < self.review_recall <= 1,
-            "min_examples": not (isinstance(self.min_examples, int) and self.min_examples >= 1),
-            "folds": not (isinstance(self.folds, int) and self.folds >= 2),
-            "use_context": self.use_context not in ("auto", True, False),
-            "c": not c_values or any(not v > 0 for v in c_values),
-            "prior_weight": not self.prior_weight >= 0,
-            "n_exemplars": not (isinstance(self.n_exemplars, int) and self.n_exemplars >= 0),
+        rules = {  # parameter: (is it wrong?, what it must be)
+            "likely_precision": (not 0 < self.likely_precision <= 1, "a precision in (0, 1]"),
+            "review_recall": (not 0 < self.review_recall <= 1, "a recall in (0, 1]"),
+            "min_examples": (not _whole_at_least(self.min_examples, 1), "a whole number >= 1"),
+            "folds": (not _whole_at_least(self.folds, 2), "a whole number >= 2"),
+            "use_context": (self.use_context not in ("auto", True, False), "'auto', True or False"),
+            "c": (not c_values or any(not v > 0 for v in c_values), "a positive number or several"),
+            "prior_weight": (not self.prior_weight >= 0, "zero or more"),
+            "n_exemplars": (not _whole_at_least(self.n_exemplars, 0), "a whole number >= 0"),
         }
-        rules = {
-            "likely_precision": "a precision in (0, 1]",
-            "review_recall": "a recall in (0, 1]",
-            "min_examples": "a whole number of at least 1",
-            "folds": "a whole number of at least 2",
-            "use_context": "'auto', True or False",
-            "c": "a positive number or several",
-            "prior_weight": "zero or more",
-            "n_exemplars": "a whole number of at least 0",
-        }
-        for name, wrong in problems.items():
+        for name, (wrong, rule) in rules.items():
             if wrong:
-                raise ParameterError(f"{name}={getattr(self, name)!r}: must be {rules[name]}")
+                raise ParameterError(f"{name}={getattr(self, name)!r}: must be {rule}")
 
     def _prior(self, texts: list[str]) -> tuple[list[str], LabelMatrix]:
         """Texts and labels of the prior passages, less any that are among ``texts``."""
@@ -540,6 +530,10 @@ def _decide_context(use_context: bool | str, contexts: Sequence[str] | None) -> 
     if use_context and contexts is None:
         raise TrainingDataError("use_context=True but no contexts were given")
     return bool(use_context)
+
+
+def _whole_at_least(value: object, least: int) -> bool:
+    return isinstance(value, int) and value >= least
 
 
 def assign_folds(n: int, groups: Sequence[str | None] | None, folds: int) -> np.ndarray:
