@@ -1,0 +1,145 @@
+"""The starter corpus: interviews written by the dtors-nlp team, their coding, and the starter
+training set built from them.
+
+    python models/starter_corpus.py worksheet FILE... --out SHEET.csv   # passages to code
+    python models/starter_corpus.py check CODING.csv...                 # a coding file is sound
+    python models/starter_corpus.py agreement                           # first vs second pass
+    python models/starter_corpus.py build                               # training set + .qdpx
+
+The interviews in ``starter-corpus/interviews/`` are invented and illustrative (England,
+2007-2009), not DTORS data. Coders code the passages the library's own loader and segmenter
+make of each file, so the training set holds exactly the text, context and speaker that a
+user's pipeline sees. A coding file has one row per passage: ``transcript``, ``passage`` (its
+index in ``Transcript.passages``), ``text`` and ``codes`` (``;``-separated, empty for none).
+``coding/first`` is the writers' coding, ``coding/second`` a blind second coding of some
+interviews, ``coding/reconciled`` the first pass after the two were reconciled (where present
+it wins over ``first``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import dtors_nlp as dn
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "starter-corpus"
+INTERVIEWS = CORPUS / "interviews"
+CODING = CORPUS / "coding"
+TRAINING_DATA = HERE / "dtors-starter" / "training-data"
+SHEET_FIELDS = ["transcript", "passage", "speaker", "context", "text", "codes"]
+
+
+def transcripts(paths: Iterable[Path]) -> dict[str, dn.Transcript]:
+    """The transcripts of the files, by id, read as ``dtors-nlp annotate`` reads them."""
+    return {t.id: t for t in dn.load_transcripts([str(p) for p in paths])}
+
+
+def corpus_transcripts() -> dict[str, dn.Transcript]:
+    return transcripts(sorted(INTERVIEWS.iterdir()))
+
+
+def worksheet(files: list[Path], out: Path) -> None:
+    rows = [
+        {
+            "transcript": t.id,
+            "passage": index,
+            "speaker": passage.speaker,
+            "context": passage.context,
+            "text": passage.text,
+            "codes": "",
+        }
+        for t in transcripts(files).values()
+        for index, passage in enumerate(t.passages)
+    ]
+    write_rows(out, SHEET_FIELDS, rows)
+    print(f"wrote {out}: {len(rows)} passages")
+
+
+def write_rows(path: Path, fields: list[str], rows: Iterable[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_coding(
+    path: Path, known: dict[str, dn.Transcript], codebook: dn.Codebook
+) -> dict[tuple[str, int], frozenset[str]]:
+    """(transcript, passage index) -> codes; every problem raises with file and row."""
+    coding = {}
+    with path.open(encoding="utf-8", newline="") as file:
+        for number, row in enumerate(csv.DictReader(file), start=2):
+            where = f"{path}, row {number}"
+            transcript = known.get(row["transcript"])
+            if transcript is None:
+                raise SystemExit(f"{where}: no interview {row['transcript']!r}")
+            index = int(row["passage"])
+            if not 0 <= index < len(transcript.passages):
+                raise SystemExit(f"{where}: {transcript.id} has no passage {index}")
+            if "text" in row and _words(row["text"]) != _words(transcript.passages[index].text):
+                raise SystemExit(f"{where}: text differs from passage {index}; redo the sheet")
+            codes = frozenset(c.strip() for c in (row["codes"] or "").split(";") if c.strip())
+            _check_codes(codes, codebook, where)
+            coding[(transcript.id, index)] = codes
+    return coding
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _check_codes(codes: frozenset[str], codebook: dn.Codebook, where: str) -> None:
+    for code in codes:
+        if code not in codebook.codes:
+            hint = codebook.closest(code)
+            advice = f" (did you mean {hint}?)" if hint else ""
+            raise SystemExit(f"{where}: unknown code {code!r}{advice}")
+    for dimension in codebook.dimensions:
+        taken = [c for c in codes if c.split("/")[0] == dimension.name]
+        if not dimension.multi_label and len(taken) > 1:
+            raise SystemExit(f"{where}: {dimension.name} takes one code, not {sorted(taken)}")
+
+
+def read_pass(name: str, known: dict[str, dn.Transcript], codebook: dn.Codebook) -> dict:
+    coding = {}
+    for path in sorted((CODING / name).glob("*.csv")):
+        coding |= read_coding(path, known, codebook)
+    return coding
+
+
+def check(paths: list[Path]) -> None:
+    known, codebook = corpus_transcripts(), dn.load_codebook()
+    for path in paths:
+        coding = read_coding(path, known, codebook)
+        ids = {key[0] for key in coding}
+        missing = [
+            f"{t}:{i}" for t in ids for i in range(len(known[t].passages)) if (t, i) not in coding
+        ]
+        coded = sum(bool(codes) for codes in coding.values())
+        print(f"{path}: {len(coding)} passages, {coded} coded", end="")
+        print(f"; MISSING {len(missing)}: {' '.join(missing[:10])}" if missing else "; complete")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    sheet = commands.add_parser("worksheet", help="one row per passage, codes empty")
+    sheet.add_argument("files", nargs="+", type=Path)
+    sheet.add_argument("--out", type=Path, required=True)
+    checking = commands.add_parser("check", help="check coding files")
+    checking.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "worksheet":
+        worksheet(args.files, args.out)
+    elif args.command == "check":
+        check(args.files)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
