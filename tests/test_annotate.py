@@ -188,3 +188,42 @@ def test_review_decisions_change_what_a_retrained_model_suggests(
     before = small_model.predict_proba(texts)[:, small_model.codes.index(code)]
     after = retrained.predict_proba(texts)[:, retrained.codes.index(code)]
     assert np.mean(after) > 2 * np.mean(before)
+
+
+def test_every_suggestion_of_a_draft_reads_back_as_a_typed_suggestion(draft):
+    lines = (draft / "suggestions.jsonl").read_text("utf-8").splitlines()
+    suggestions = [dn.Suggestion.from_dict(json.loads(line)) for line in lines]
+    assert [json.dumps(s.to_dict(), ensure_ascii=False) for s in suggestions] == lines
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"start": None}, "malformed value: start must be a whole number"),
+        ({"start": 90, "end": 10}, "0 <= start <= end"),
+        ({"confidence": 1.7}, "confidence 1.7 is not between 0 and 1"),
+        ({"band": "maybe"}, "band 'maybe' is not one of review, likely"),
+        ({"exemplars": "one text"}, "exemplars must be a list"),
+    ],
+)
+def test_a_malformed_suggestion_row_names_its_fault(draft, change, problem):
+    row = json.loads((draft / "suggestions.jsonl").read_text("utf-8").splitlines()[0])
+    with pytest.raises(ValueError, match=problem):
+        dn.Suggestion.from_dict(row | change)
+    del row["model"]
+    with pytest.raises(ValueError, match="suggestion has no model"):
+        dn.Suggestion.from_dict(row)
+
+
+def test_a_damaged_part_is_reported_with_its_file_not_exported(tmp_path):
+    out = tmp_path / "draft"
+    assert run("annotate", EXAMPLES / "p01-keyworker.txt", "--out", out).exit_code == 0
+    (part,) = (out / ".parts").glob("*.json")
+    stored = json.loads(part.read_text("utf-8"))
+    stored["suggestions"][0]["band"] = "maybe"
+    part.write_text(json.dumps(stored), "utf-8")
+    before = (out / "suggestions.jsonl").read_bytes()
+    result = run("annotate", EXAMPLES / "p01-keyworker.txt", "--out", out)
+    assert result.exit_code != 0
+    assert part.name in result.output and "run again with --force" in result.output
+    assert (out / "suggestions.jsonl").read_bytes() == before

@@ -21,6 +21,7 @@ import dtors_nlp as dn
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.errors import RefiError, TranscriptError
 from dtors_nlp.refi.project import read_qdpx, write_qdpx
+from dtors_nlp.suggestion import Suggestion
 from dtors_nlp.transcripts import SUFFIXES
 from dtors_nlp.transcripts.spans import Transcript
 
@@ -146,8 +147,11 @@ def qdpx_bytes() -> bytes:
     """A valid draft project with one coded selection."""
     text = "I: How long did you wait?\nP: Six weeks for a script, rattling by then.\n"
     transcript = Transcript(id="int01", source="int01.txt", text=text, turns=[])
-    suggestion = {"transcript": "int01", "start": 29, "end": 54, "code": "barrier/engagement"}
-    suggestion.update(band="likely", confidence=0.9, exemplars=["I waited months."])
+    suggestion = Suggestion(
+        *("int01", "int01.txt", 0, 29, 54, "P", text[29:54], "barrier/engagement", 0.9, "likely"),
+        exemplars=("I waited months.",),
+        model="dtors-starter 0.1.0",
+    )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "draft.qdpx"
         write_qdpx(path, [transcript], [suggestion], load_codebook(), "dtors-starter 0.1.0")

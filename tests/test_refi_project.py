@@ -13,6 +13,7 @@ from dtors_nlp.codebook import load_codebook
 from dtors_nlp.errors import OutputError, RefiError
 from dtors_nlp.refi.codebook import read_codebook
 from dtors_nlp.refi.project import coded_selections, read_qdpx, write_qdpx
+from dtors_nlp.suggestion import Suggestion
 from dtors_nlp.transcripts.spans import Transcript
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -27,11 +28,11 @@ def transcript(text: str = TEXT, id: str = "int01") -> Transcript:
     return Transcript(id=id, source=f"{id}.txt", text=text, turns=[])
 
 
-def suggestion(start: int, end: int, code: str, band: str = "likely", **extra) -> dict:
-    return {
-        **{"transcript": "int01", "start": start, "end": end, "code": code, "band": band},
-        **{"confidence": 0.87, "exemplars": ["I waited months."], **extra},
-    }
+def suggestion(start: int, end: int, code: str, band: str = "likely", **extra) -> Suggestion:
+    fields = {"transcript": "int01", "source": "int01.txt", "passage": 0, "speaker": "P"}
+    fields |= {"text": TEXT[start:end], "confidence": 0.87, "model": MODEL}
+    fields |= {"start": start, "end": end, "code": code, "band": band, **extra}
+    return Suggestion(exemplars=("I waited months.",), **fields)
 
 
 SUGGESTIONS = [
@@ -70,9 +71,7 @@ def test_draft_round_trips_selections_codes_and_offsets(tmp_path):
         for s in source.selections
         for c in s.codings
     }
-    assert read_back == {
-        (s["start"], s["end"], TEXT[s["start"] : s["end"]], s["code"]) for s in SUGGESTIONS
-    }
+    assert read_back == {(s.start, s.end, TEXT[s.start : s.end], s.code) for s in SUGGESTIONS}
     assert read_codebook(tmp_path / "draft.qdpx") == CODEBOOK
 
 
@@ -256,6 +255,4 @@ def test_round_trip_keeps_offsets_and_text(tmp_path_factory, data, text):
         for s in project.sources[0].selections
         for c in s.codings
     )
-    assert read_back == sorted(
-        (s["start"], s["end"], text[s["start"] : s["end"]], s["code"]) for s in suggestions
-    )
+    assert read_back == sorted((s.start, s.end, text[s.start : s.end], s.code) for s in suggestions)

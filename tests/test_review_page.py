@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.errors import OutputError
 from dtors_nlp.export.html import page_data, write_review_page
+from dtors_nlp.suggestion import Suggestion
 from dtors_nlp.transcripts.spans import Transcript, Turn
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -109,26 +111,26 @@ def make_transcript(transcript_id: str, turns: list[tuple[str, str, str]]) -> Tr
 
 def suggest(
     transcript: Transcript, turn: int, phrase: str, code: str, confidence: float, passage: int
-) -> dict:
-    """A suggestion dict as in suggestions.jsonl for ``phrase`` inside ``turn``."""
+) -> Suggestion:
+    """A suggestion for ``phrase`` inside ``turn``."""
     start = transcript.text.index(phrase, transcript.turns[turn].start)
-    return {
-        "transcript": transcript.id,
-        "source": transcript.source,
-        "passage": passage,
-        "start": start,
-        "end": start + len(phrase),
-        "speaker": transcript.turns[turn].speaker,
-        "text": phrase,
-        "code": code,
-        "confidence": confidence,
-        "band": "likely" if confidence >= 0.6 else "review",
-        "exemplars": EXEMPLARS[code],
-        "model": MODEL,
-    }
+    return Suggestion(
+        transcript=transcript.id,
+        source=transcript.source,
+        passage=passage,
+        start=start,
+        end=start + len(phrase),
+        speaker=transcript.turns[turn].speaker,
+        text=phrase,
+        code=code,
+        confidence=confidence,
+        band="likely" if confidence >= 0.6 else "review",
+        exemplars=tuple(EXEMPLARS[code]),
+        model=MODEL,
+    )
 
 
-def draft() -> tuple[list[Transcript], list[dict]]:
+def draft() -> tuple[list[Transcript], list[Suggestion]]:
     """Two transcripts: an interview with overlapping codes, and a provider with hostile text."""
     int07, kw02 = make_transcript("int07", INT07), make_transcript("kw02", KW02)
     int07.metadata.update({"date": "2009-03-14", "site": "Leeds", "interviewer": "RH"})
@@ -173,8 +175,7 @@ def test_embedded_data_cannot_close_its_script_block(page_file: Path) -> None:
 def test_title_is_escaped(tmp_path: Path) -> None:
     transcripts, suggestions = draft()
     transcripts[0].id = "<b>int07</b>"
-    for suggestion in suggestions:
-        suggestion["transcript"] = transcripts[0].id
+    suggestions = [replace(s, transcript=transcripts[0].id) for s in suggestions]
     path = tmp_path / "review.html"
     write_review_page(path, transcripts[:1], suggestions, load_codebook(), MODEL)
     assert "<title>Review suggested codes: &lt;b&gt;int07&lt;/b&gt;</title>" in path.read_text()
@@ -311,7 +312,7 @@ def test_decisions_are_saved_as_review_csv(page, tmp_path: Path) -> None:
     ]
     transcripts, suggestions = draft()
     assert rows[0]["text"] == INT07[1][2]
-    kids = suggestions[4]
+    kids = suggestions[4].to_dict()
     assert rows[1] | {"decision": "", "new_code": "", "coder": "", "note": ""} == {
         field: str(kids.get(field, "")) for field in CSV_HEADER
     }

@@ -26,7 +26,7 @@ _EXPORTS = {
     "CodedPassage": "dtors_nlp.coded",
     "Embedder": "dtors_nlp.embed",
     "CodeSuggester": "dtors_nlp.model",
-    "Suggestion": "dtors_nlp.model",
+    "Suggestion": "dtors_nlp.suggestion",
     "load_model": "dtors_nlp.persist",
     "model_info": "dtors_nlp.provenance",
     "verify_draft": "dtors_nlp.provenance",

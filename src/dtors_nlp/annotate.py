@@ -39,6 +39,7 @@ from dtors_nlp.provenance import (
     short,
     write_manifest,
 )
+from dtors_nlp.suggestion import Suggestion
 from dtors_nlp.transcripts import iter_transcripts, list_inputs
 from dtors_nlp.transcripts.spans import Transcript
 
@@ -326,10 +327,15 @@ def _known_parts(parts: Path) -> dict[str, str]:
     return known
 
 
-def _rows(done: Iterable[_Done]) -> Iterator[dict]:
+def _read_back(done: Iterable[_Done]) -> Iterator[Suggestion]:
     """The suggestions of finished transcripts, read back from their parts one at a time."""
     for finished in done:
-        yield from json.loads(finished.part.read_text("utf-8"))["suggestions"]
+        rows = json.loads(finished.part.read_text("utf-8"))["suggestions"]
+        try:
+            yield from (Suggestion.from_dict(row) for row in rows)
+        except ValueError as error:
+            problem = f"damaged part of {finished.id!r} ({error}); run again with --force"
+            raise OutputError(problem, finished.part) from None
 
 
 def _write_outputs(
@@ -343,22 +349,22 @@ def _write_outputs(
 ) -> None:
     (out / MANIFEST).unlink(missing_ok=True)  # an earlier run's, until this run's is written
     written = [out / "summary.csv"]
-    counted = _counting(_rows(done), report)
+    counted = _counting(_read_back(done), report)
     ids = [(d.id, d.source) for d in done]
     files.write_summary(written[0], counted, ids, model.codes, short(fingerprint))
     if "jsonl" in formats:
         written.append(out / "suggestions.jsonl")
-        files.write_jsonl(written[-1], _rows(done))
+        files.write_jsonl(written[-1], _read_back(done))
     if "csv" in formats:
         written.append(out / "suggestions.csv")
-        files.write_csv(written[-1], _rows(done))
+        files.write_csv(written[-1], _read_back(done))
     if {"qdpx", "html"} & set(formats):
         groups = [[d] for d in done] if per_transcript else [done]
         for group in groups:
             stem = _safe_stem(group[0].id) if per_transcript else "draft"
             transcripts = [d.transcript for d in group]
-            rows = list(_rows(group))
-            written.extend(_write_drafts(out, stem, transcripts, rows, model, fingerprint, formats))
+            found = list(_read_back(group))
+            written += _write_drafts(out, stem, transcripts, found, model, fingerprint, formats)
     skipped = out / "skipped.csv"
     if report.skipped:
         problems = [{"path": path, "problem": problem} for path, problem in report.skipped]
@@ -369,19 +375,19 @@ def _write_outputs(
     report.outputs = written
 
 
-def _counting(rows: Iterable[dict], report: AnnotationReport) -> Iterator[dict]:
-    """``rows`` unchanged, counted into ``report.suggestions``."""
+def _counting(suggestions: Iterable[Suggestion], report: AnnotationReport) -> Iterator[Suggestion]:
+    """``suggestions`` unchanged, counted into ``report.suggestions``."""
     report.suggestions = 0
-    for row in rows:
+    for suggestion in suggestions:
         report.suggestions += 1
-        yield row
+        yield suggestion
 
 
 def _write_drafts(
     out: Path,
     stem: str,
     transcripts: list[Transcript],
-    rows: list[dict],
+    suggestions: list[Suggestion],
     model: CodeSuggester,
     fingerprint: str | None,
     formats: list[str],
@@ -395,13 +401,13 @@ def _write_drafts(
             f"Draft suggested by dtors-nlp {__version__} with model {model.name}, fingerprint "
             f"{fingerprint or 'none (the model was not saved)'}; see {MANIFEST} beside it."
         )
-        write_qdpx(written[-1], transcripts, rows, model.codebook_, model.name, description)
+        write_qdpx(written[-1], transcripts, suggestions, model.codebook_, model.name, description)
     if "html" in formats:
         from dtors_nlp.export.html import write_review_page
 
         written.append(out / f"{stem}.html")
         label = f"{model.name} · fingerprint {short(fingerprint)}"
-        write_review_page(written[-1], transcripts, rows, model.codebook_, label)
+        write_review_page(written[-1], transcripts, suggestions, model.codebook_, label)
     return written
 
 

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from dtors_nlp.errors import DtorsError
 from dtors_nlp.export.suggestions import FIELDS
+from dtors_nlp.suggestion import BANDS
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from dtors_nlp.evaluate import Evaluation
-    from dtors_nlp.model import Suggestion
+    from dtors_nlp.suggestion import Suggestion
 
-BANDS = ("review", "likely")
 INTEGERS = ("passage", "start", "end")
 SUGGESTION_FILES = ("suggestions.jsonl", "suggestions.csv")
 

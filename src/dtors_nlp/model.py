@@ -36,6 +36,7 @@ from dtors_nlp.heads import CalibratedHead, PriorRows
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import precision_recall_f1
 from dtors_nlp.prior import PriorData, resolve_prior, without_texts
+from dtors_nlp.suggestion import Suggestion
 from dtors_nlp.transcripts.spans import Transcript
 from dtors_nlp.words import WordFeatures
 
@@ -61,29 +62,6 @@ LEARNED_SETTINGS = (
     "trained_on",
     "exemplar_texts",
 )  # learned attributes (with a trailing _) that JSON holds as they are
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A code suggested for one passage of a transcript (the suggestions file's row)."""
-
-    transcript: str
-    source: str
-    passage: int
-    start: int
-    end: int
-    speaker: str
-    text: str
-    code: str
-    confidence: float
-    band: str  # "likely" or "review"
-    exemplars: tuple[str, ...]
-    model: str
-
-    def to_dict(self) -> dict:
-        row = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        row["exemplars"] = list(self.exemplars)  # shallow: asdict's deep copies cost more
-        return row
 
 
 @dataclass

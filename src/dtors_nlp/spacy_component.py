@@ -38,7 +38,8 @@ from dtors_nlp.transcripts.spans import Passage, Transcript, Turn
 from dtors_nlp.transcripts.text import MONOLOGUE_SPEAKER
 
 if TYPE_CHECKING:
-    from dtors_nlp.model import CodeSuggester, Suggestion
+    from dtors_nlp.model import CodeSuggester
+    from dtors_nlp.suggestion import Suggestion
 
 CODES, TURNS, PASSAGES = "dtors_codes", "dtors_turns", "dtors_passages"
 STARTER = "starter"

@@ -19,7 +19,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from os import PathLike
 from pathlib import Path
@@ -30,22 +30,25 @@ from dtors_nlp.files import write_atomically
 
 if TYPE_CHECKING:
     from dtors_nlp.codebook import Codebook
+    from dtors_nlp.suggestion import Suggestion
     from dtors_nlp.transcripts.spans import Transcript
 
 TEMPLATE = "review_page.html"
+PAGE_FIELDS = (  # a suggestion's fields the page uses (it names the model once)
+    *("transcript", "source", "speaker", "text", "code", "passage", "start", "end"),
+    *("confidence", "band", "exemplars"),
+)
 PLACEHOLDER = re.compile(r"\{\{(TITLE|DATA)\}\}")
-TEXT_FIELDS = ("transcript", "source", "speaker", "text", "code")
-OFFSET_FIELDS = ("passage", "start", "end")
 
 
 def write_review_page(
     path: str | PathLike[str],
     transcripts: Sequence[Transcript],
-    suggestions: Sequence[Mapping],
+    suggestions: Sequence[Suggestion],
     codebook: Codebook,
     model_name: str,
 ) -> None:
-    """Write the review page for ``suggestions`` (dicts as in ``suggestions.jsonl``) to ``path``."""
+    """Write the review page for ``suggestions`` of ``transcripts`` to ``path``."""
     path = Path(path)
     data = page_data(transcripts, suggestions, codebook, model_name, path)
     title = f"Review suggested codes: {_title_subject(transcripts)}"
@@ -54,7 +57,7 @@ def write_review_page(
 
 def page_data(
     transcripts: Sequence[Transcript],
-    suggestions: Sequence[Mapping],
+    suggestions: Sequence[Suggestion],
     codebook: Codebook,
     model_name: str,
     path: Path | None = None,
@@ -64,8 +67,8 @@ def page_data(
     if len(known) < len(transcripts):
         raise OutputError("two transcripts have the same id", path)
     for suggestion in suggestions:
-        if suggestion["transcript"] not in known:
-            problem = f"suggestion for unknown transcript {suggestion['transcript']!r}"
+        if suggestion.transcript not in known:
+            problem = f"suggestion for unknown transcript {suggestion.transcript!r}"
             raise OutputError(problem, path)
     data = {
         "model": model_name,
@@ -130,13 +133,9 @@ def _transcript_data(transcript: Transcript) -> dict:
     }
 
 
-def _suggestion_data(suggestion: Mapping) -> dict:
-    data = {field: str(suggestion[field]) for field in TEXT_FIELDS}
-    data |= {field: int(suggestion[field]) for field in OFFSET_FIELDS}
-    data["confidence"] = float(suggestion["confidence"])
-    data["band"] = suggestion.get("band", "")
-    data["exemplars"] = [str(exemplar) for exemplar in suggestion.get("exemplars", [])]
-    return data
+def _suggestion_data(suggestion: Suggestion) -> dict:
+    data = {field: getattr(suggestion, field) for field in PAGE_FIELDS}
+    return data | {"exemplars": list(suggestion.exemplars)}
 
 
 def _title_subject(transcripts: Sequence[Transcript]) -> str:

@@ -1,6 +1,6 @@
 """The suggestions files: ``suggestions.jsonl``, ``suggestions.csv`` and ``summary.csv``.
 
-Rows are the suggestion dicts of the contract (``Suggestion.to_dict()``). In the CSV the
+Each takes ``Suggestion`` objects and writes their ``to_dict()`` rows. In the CSV the
 ``exemplars`` list is written as a JSON list in one cell; files are UTF-8 with a byte-order mark
 so that Excel opens them correctly. Every file is written whole or not at all.
 """
@@ -8,6 +8,7 @@ so that Excel opens them correctly. Every file is written whole or not at all.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections import Counter
@@ -15,48 +16,37 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from dtors_nlp.files import write_atomically
+from dtors_nlp.suggestion import Suggestion
 
-FIELDS = (
-    "transcript",
-    "source",
-    "passage",
-    "start",
-    "end",
-    "speaker",
-    "text",
-    "code",
-    "confidence",
-    "band",
-    "exemplars",
-    "model",
-)
+FIELDS = tuple(field.name for field in dataclasses.fields(Suggestion))
 SUMMARY_FIELDS = ("transcript", "source", "code", "likely", "review", "model_fingerprint")
 
 
-def write_jsonl(path: Path, rows: Iterable[Mapping]) -> None:
+def write_jsonl(path: Path, suggestions: Iterable[Suggestion]) -> None:
     """One JSON object a line."""
-    lines = (json.dumps({key: row[key] for key in FIELDS}, ensure_ascii=False) for row in rows)
+    lines = (json.dumps(s.to_dict(), ensure_ascii=False) for s in suggestions)
     write_atomically(path, (line + "\n" for line in lines))
 
 
-def write_csv(path: Path, rows: Iterable[Mapping]) -> None:
+def write_csv(path: Path, suggestions: Iterable[Suggestion]) -> None:
     """One row a suggestion, the same fields as the JSONL file."""
     cells = (
-        {**row, "exemplars": json.dumps(list(row["exemplars"]), ensure_ascii=False)} for row in rows
+        {**s.to_dict(), "exemplars": json.dumps(list(s.exemplars), ensure_ascii=False)}
+        for s in suggestions
     )
     write_table(path, FIELDS, cells)
 
 
 def write_summary(
     path: Path,
-    rows: Iterable[Mapping],
+    suggestions: Iterable[Suggestion],
     transcripts: Sequence[tuple[str, str]],
     codes: list[str],
     model_fingerprint: str = "",
 ) -> None:
     """Per transcript (id, source) and code: how many likely and review suggestions, and the
     model's fingerprint (short form) on every row."""
-    counts = Counter((row["transcript"], row["code"], row["band"]) for row in rows)
+    counts = Counter((s.transcript, s.code, s.band) for s in suggestions)
     table = (
         {
             "transcript": transcript,

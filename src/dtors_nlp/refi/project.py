@@ -46,10 +46,11 @@ from dtors_nlp.refi.safe import (
 )
 
 if TYPE_CHECKING:
+    from dtors_nlp.suggestion import Suggestion
     from dtors_nlp.transcripts.spans import Transcript
 
 MODEL_USER_PREFIX = "dtors-nlp"
-BANDS = {
+BAND_DESCRIPTIONS = {
     "likely": "Suggestions above the code's auto-accept threshold.",
     "review": "Suggestions worth a coder's look.",
 }
@@ -291,15 +292,14 @@ def _project_children(element: Element, name: str) -> list[Element]:
 def write_qdpx(
     path: str | PathLike[str],
     transcripts: Iterable[Transcript],
-    suggestions: Iterable[Mapping],
+    suggestions: Iterable[Suggestion],
     codebook: Codebook,
     model_name: str,
     description: str = "",
 ) -> None:
     """Write a draft project of the transcripts, coded with the suggestions, atomically.
 
-    ``suggestions`` are dicts as in ``suggestions.jsonl``: ``transcript`` (a ``Transcript.id``),
-    ``start``, ``end``, ``code`` (``dimension/code``), ``confidence``, ``band``, ``exemplars``.
+    Each suggestion's ``transcript`` is a ``Transcript.id`` of ``transcripts``.
     ``description``: the project's description (what produced the draft).
     """
     path = Path(path)
@@ -320,12 +320,11 @@ def write_qdpx(
         for suggestion in by_transcript[transcript.id]:
             _check_suggestion(suggestion, transcript, codebook, path)
             note = _suggestion_elements(source, notes, suggestion, transcript, codebook, user)
-            if suggestion.get("band"):
-                band_members[suggestion["band"]].append(note)
+            band_members[suggestion.band].append(note)
     root.extend(element for element in (sources, notes) if len(element))
     sets = SubElement(root, "Sets")
     sets.append(codebook_set(codebook, in_project=True))
-    for band in sorted(band_members, key=lambda band: (band not in BANDS, band)):
+    for band in sorted(band_members):
         _band_set(sets, band, band_members[band])
     if description:
         SubElement(root, "Description").text = _xml_text(description)
@@ -339,19 +338,17 @@ def _model_user(model_name: str) -> User:
 
 
 def _group_suggestions(
-    suggestions: Iterable[Mapping], transcript_ids: list[str], path: Path
-) -> dict[str, list[Mapping]]:
+    suggestions: Iterable[Suggestion], transcript_ids: list[str], path: Path
+) -> dict[str, list[Suggestion]]:
     """Suggestions per transcript, in text order; OutputError for unknown transcripts, twins."""
     known = set(transcript_ids)
     if len(known) < len(transcript_ids):
         raise OutputError("two transcripts have the same id", path)
-    grouped: dict[str, list[Mapping]] = defaultdict(list)
+    grouped: dict[str, list[Suggestion]] = defaultdict(list)
     for suggestion in suggestions:
-        if suggestion["transcript"] not in known:
-            raise OutputError(
-                f"suggestion for unknown transcript {suggestion['transcript']!r}", path
-            )
-        grouped[suggestion["transcript"]].append(suggestion)
+        if suggestion.transcript not in known:
+            raise OutputError(f"suggestion for unknown transcript {suggestion.transcript!r}", path)
+        grouped[suggestion.transcript].append(suggestion)
     for transcript, group in grouped.items():
         group.sort(key=_position)
         for first, second in zip(group, group[1:]):
@@ -361,17 +358,17 @@ def _group_suggestions(
     return grouped
 
 
-def _position(suggestion: Mapping) -> tuple[int, int, str]:
-    return suggestion["start"], suggestion["end"], suggestion["code"]
+def _position(suggestion: Suggestion) -> tuple[int, int, str]:
+    return suggestion.start, suggestion.end, suggestion.code
 
 
 def _check_suggestion(
-    suggestion: Mapping, transcript: Transcript, codebook: Codebook, path: Path
+    suggestion: Suggestion, transcript: Transcript, codebook: Codebook, path: Path
 ) -> None:
-    where = f"suggestion {suggestion['code']} at {suggestion['start']}-{suggestion['end']}"
-    if suggestion["code"] not in codebook.codes:
+    where = f"suggestion {suggestion.code} at {suggestion.start}-{suggestion.end}"
+    if suggestion.code not in codebook.codes:
         raise OutputError(f"{where}: code not in codebook {codebook.name!r}", path)
-    if not 0 <= suggestion["start"] <= suggestion["end"] <= len(transcript.text):
+    if suggestion.end > len(transcript.text):
         raise OutputError(f"{where}: outside transcript {transcript.id!r}", path)
 
 
@@ -387,16 +384,16 @@ def _source_element(sources: Element, transcript: Transcript, user: User) -> Ele
 def _suggestion_elements(
     source: Element,
     notes: Element,
-    suggestion: Mapping,
+    suggestion: Suggestion,
     transcript: Transcript,
     codebook: Codebook,
     user: User,
 ) -> str:
     """Add the selection (with its coding) and its note; return the note's GUID."""
-    code, start, end = suggestion["code"], suggestion["start"], suggestion["end"]
+    code, start, end = suggestion.code, suggestion.start, suggestion.end
     guid = make_guid("selection", transcript.id, str(start), str(end), code)
     description = _describe(suggestion, user.name)
-    title = f"{code} ({float(suggestion['confidence']):.2f})"
+    title = f"{code} ({suggestion.confidence:.2f})"
     selection = SubElement(source, "PlainTextSelection", guid=guid, name=title)
     selection.set("startPosition", str(start))
     selection.set("endPosition", str(end))
@@ -411,15 +408,14 @@ def _suggestion_elements(
     return note_guid
 
 
-def _describe(suggestion: Mapping, model: str) -> str:
+def _describe(suggestion: Suggestion, model: str) -> str:
     """The text a coder sees on a suggested selection."""
     lines = [
-        f"Suggested by {model}: {suggestion['code']}",
-        f"confidence {float(suggestion['confidence']):.2f} ({suggestion.get('band') or 'no band'})",
+        f"Suggested by {model}: {suggestion.code}",
+        f"confidence {suggestion.confidence:.2f} ({suggestion.band})",
     ]
-    exemplars = suggestion.get("exemplars") or []
-    if exemplars:
-        lines.append(f"closest coded example: {exemplars[0]}")
+    if suggestion.exemplars:
+        lines.append(f"closest coded example: {suggestion.exemplars[0]}")
     return _xml_text("\n".join(lines))
 
 
@@ -427,7 +423,7 @@ def _band_set(sets: Element, band: str, notes: list[str]) -> None:
     element = SubElement(sets, "Set", guid=make_guid("set", "band", band), name=_xml_text(band))
     SubElement(
         element, "Description"
-    ).text = f"{BANDS.get(band, 'Suggestions')} Each member is the note of one suggested selection."
+    ).text = f"{BAND_DESCRIPTIONS[band]} Each member is the note of one suggested selection."
     for note in notes:
         SubElement(element, "MemberNote", targetGUID=note)
 
