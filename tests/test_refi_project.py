@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.errors import OutputError, RefiError
 from dtors_nlp.refi.codebook import read_codebook
-from dtors_nlp.refi.project import coded_selections, read_qdpx, write_qdpx
+from dtors_nlp.refi.project import coded_selections, read_qdpx, write_coded_qdpx, write_qdpx
 from dtors_nlp.suggestion import Suggestion
 from dtors_nlp.transcripts.spans import Transcript
 
@@ -256,3 +256,29 @@ def test_round_trip_keeps_offsets_and_text(tmp_path_factory, data, text):
         for c in s.codings
     )
     assert read_back == sorted((s.start, s.end, text[s.start : s.end], s.code) for s in suggestions)
+
+
+def test_a_coders_project_keeps_each_stretch_of_text_with_all_its_codes(tmp_path: Path) -> None:
+    codings = [
+        ("int01", 29, 54, "barrier/engagement"),
+        ("int01", 56, 83, "pressure/physical_need"),
+        ("int01", 29, 54, "pressure/physical_need"),
+    ]
+    path = tmp_path / "coded.qdpx"
+    write_coded_qdpx(path, [transcript()], codings, CODEBOOK, "Second coder")
+    project = read_qdpx(path)
+    assert sorted(coded_selections(project)) == [
+        (
+            "int01",
+            TEXT[29:54],
+            frozenset({"barrier/engagement", "pressure/physical_need"}),
+            "Second coder",
+        ),
+        ("int01", TEXT[56:83], frozenset({"pressure/physical_need"}), "Second coder"),
+    ]
+    assert "<Note " not in project_xml(path) and "NoteRef" not in project_xml(path)
+    with pytest.raises(
+        OutputError, match="coding barrier/engagement at 29-54 of 'int01' appears twice"
+    ):
+        write_coded_qdpx(tmp_path / "twice.qdpx", [transcript()], codings * 2, CODEBOOK, "C")
+    assert not (tmp_path / "twice.qdpx").exists()

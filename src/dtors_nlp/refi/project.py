@@ -10,7 +10,9 @@ Writing turns a batch of suggestions into a draft: every transcript a ``TextSour
 suggestion a ``PlainTextSelection`` coded by a ``User`` named for the model (always starting
 with ``dtors-nlp``), with confidence, band and the closest exemplar in its ``Description``.
 Project sets cannot hold selections, so each suggestion also gets a ``Note`` (a memo with the
-same text) and the sets ``likely`` and ``review`` list those notes.
+same text) and the sets ``likely`` and ``review`` list those notes. ``write_coded_qdpx`` writes a
+person's coding instead (a hand-coded training set, say): the same sources, each coding a
+selection by a ``User`` named for the coder, with no note or band.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import io
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -306,19 +309,12 @@ def write_qdpx(
     transcripts = list(transcripts)
     by_transcript = _group_suggestions(suggestions, [t.id for t in transcripts], path)
     user = _model_user(model_name)
-    root = Element("Project", xmlns=PROJECT_NS, name=path.stem)
-    root.set("origin", f"dtors-nlp {__version__}")
-    root.set("creatingUserGUID", user.guid)
-    SubElement(SubElement(root, "Users"), "User", guid=user.guid, name=user.name)
-    root.append(codebook_to_xml(codebook, in_project=True))
-    sources, notes = Element("Sources"), Element("Notes")
+    root, sources, files = _project(path, transcripts, codebook, user)
+    notes = Element("Notes")
     band_members: dict[str, list[str]] = defaultdict(list)
-    files = {}
-    for transcript in transcripts:
-        source = _source_element(sources, transcript, user)
-        files[f"sources/{source.get('guid')}.txt"] = transcript.text.encode("utf-8")
+    for transcript, source in zip(transcripts, sources, strict=True):
         for suggestion in by_transcript[transcript.id]:
-            _check_suggestion(suggestion, transcript, codebook, path)
+            _check_span(suggestion, transcript, codebook, path)
             note = _suggestion_elements(source, notes, suggestion, transcript, codebook, user)
             band_members[suggestion.band].append(note)
     root.extend(element for element in (sources, notes) if len(element))
@@ -326,10 +322,72 @@ def write_qdpx(
     sets.append(codebook_set(codebook, in_project=True))
     for band in sorted(band_members):
         _band_set(sets, band, band_members[band])
+    _write_project(path, root, files, description)
+
+
+def write_coded_qdpx(
+    path: str | PathLike[str],
+    transcripts: Iterable[Transcript],
+    codings: Iterable[CodedSpan],
+    codebook: Codebook,
+    coder: str,
+    description: str = "",
+) -> None:
+    """Write a project of the transcripts with a person's codings, atomically.
+
+    ``codings``: ``(transcript id, start, end, code)``, offsets into the transcript's text; the
+    codes of one stretch of text go on one selection. ``coder``: the name of the project's user
+    who made them.
+    """
+    path = Path(path)
+    transcripts = list(transcripts)
+    spans = [CodedSpan(*coding) for coding in codings]
+    by_transcript = _group_spans(spans, [t.id for t in transcripts], path)
+    user = User(make_guid("user", coder), _xml_text(coder))
+    root, sources, files = _project(path, transcripts, codebook, user)
+    for transcript, source in zip(transcripts, sources, strict=True):
+        for span in by_transcript[transcript.id]:
+            _check_span(span, transcript, codebook, path)
+        stretches = groupby(by_transcript[transcript.id], key=lambda span: span[1:3])
+        for (start, end), group in stretches:
+            codes = [span.code for span in group]
+            _selection_element(source, transcript, start, end, codes, codebook, user)
+    if len(sources):
+        root.append(sources)
+    SubElement(root, "Sets").append(codebook_set(codebook, in_project=True))
+    _write_project(path, root, files, description)
+
+
+class CodedSpan(NamedTuple):
+    """A person's coding of a stretch of a transcript's text."""
+
+    transcript: str
+    start: int
+    end: int
+    code: str
+
+
+def _project(
+    path: Path, transcripts: list[Transcript], codebook: Codebook, user: User
+) -> tuple[Element, Element, dict[str, bytes]]:
+    """The project element with its user and codebook, the sources element with one source per
+    transcript, and the sources' text files."""
+    root = Element("Project", xmlns=PROJECT_NS, name=path.stem)
+    root.set("origin", f"dtors-nlp {__version__}")
+    root.set("creatingUserGUID", user.guid)
+    SubElement(SubElement(root, "Users"), "User", guid=user.guid, name=user.name)
+    root.append(codebook_to_xml(codebook, in_project=True))
+    sources, files = Element("Sources"), {}
+    for transcript in transcripts:
+        source = _source_element(sources, transcript, user)
+        files[f"sources/{source.get('guid')}.txt"] = transcript.text.encode("utf-8")
+    return root, sources, files
+
+
+def _write_project(path: Path, root: Element, files: dict[str, bytes], description: str) -> None:
     if description:
         SubElement(root, "Description").text = _xml_text(description)
-    files = {"project.qde": xml_bytes(root), **files}
-    write_atomically(path, _zip_bytes(files))
+    write_atomically(path, _zip_bytes({"project.qde": xml_bytes(root), **files}))
 
 
 def _model_user(model_name: str) -> User:
@@ -341,34 +399,46 @@ def _group_suggestions(
     suggestions: Iterable[Suggestion], transcript_ids: list[str], path: Path
 ) -> dict[str, list[Suggestion]]:
     """Suggestions per transcript, in text order; OutputError for unknown transcripts, twins."""
+    return _group(suggestions, transcript_ids, path, "suggestion")
+
+
+def _group_spans(
+    spans: Iterable[CodedSpan], transcript_ids: list[str], path: Path
+) -> dict[str, list[CodedSpan]]:
+    """Codings per transcript, in text order; OutputError for unknown transcripts, twins."""
+    return _group(spans, transcript_ids, path, "coding")
+
+
+def _group(items: Iterable, transcript_ids: list[str], path: Path, kind: str) -> dict[str, list]:
     known = set(transcript_ids)
     if len(known) < len(transcript_ids):
         raise OutputError("two transcripts have the same id", path)
-    grouped: dict[str, list[Suggestion]] = defaultdict(list)
-    for suggestion in suggestions:
-        if suggestion.transcript not in known:
-            raise OutputError(f"suggestion for unknown transcript {suggestion.transcript!r}", path)
-        grouped[suggestion.transcript].append(suggestion)
+    grouped: dict[str, list] = defaultdict(list)
+    for item in items:
+        if item.transcript not in known:
+            raise OutputError(f"{kind} for unknown transcript {item.transcript!r}", path)
+        grouped[item.transcript].append(item)
     for transcript, group in grouped.items():
         group.sort(key=_position)
         for first, second in zip(group, group[1:]):
             if _position(first) == _position(second):
                 where = "{2} at {0}-{1}".format(*_position(first))
-                raise OutputError(f"suggestion {where} of {transcript!r} appears twice", path)
+                raise OutputError(f"{kind} {where} of {transcript!r} appears twice", path)
     return grouped
 
 
-def _position(suggestion: Suggestion) -> tuple[int, int, str]:
-    return suggestion.start, suggestion.end, suggestion.code
+def _position(item: Suggestion | CodedSpan) -> tuple[int, int, str]:
+    return item.start, item.end, item.code
 
 
-def _check_suggestion(
-    suggestion: Suggestion, transcript: Transcript, codebook: Codebook, path: Path
+def _check_span(
+    item: Suggestion | CodedSpan, transcript: Transcript, codebook: Codebook, path: Path
 ) -> None:
-    where = f"suggestion {suggestion.code} at {suggestion.start}-{suggestion.end}"
-    if suggestion.code not in codebook.codes:
+    start, end, code = _position(item)
+    where = f"{code} at {start}-{end}"
+    if code not in codebook.codes:
         raise OutputError(f"{where}: code not in codebook {codebook.name!r}", path)
-    if suggestion.end > len(transcript.text):
+    if not 0 <= start <= end <= len(transcript.text):
         raise OutputError(f"{where}: outside transcript {transcript.id!r}", path)
 
 
@@ -391,21 +461,40 @@ def _suggestion_elements(
 ) -> str:
     """Add the selection (with its coding) and its note; return the note's GUID."""
     code, start, end = suggestion.code, suggestion.start, suggestion.end
-    guid = make_guid("selection", transcript.id, str(start), str(end), code)
     description = _describe(suggestion, user.name)
     title = f"{code} ({suggestion.confidence:.2f})"
-    selection = SubElement(source, "PlainTextSelection", guid=guid, name=title)
-    selection.set("startPosition", str(start))
-    selection.set("endPosition", str(end))
-    selection.set("creatingUser", user.guid)
-    SubElement(selection, "Description").text = description
-    coding = SubElement(selection, "Coding", guid=make_guid("coding", guid), creatingUser=user.guid)
-    SubElement(coding, "CodeRef", targetGUID=code_guid(codebook, code))
-    note_guid = make_guid("note", guid)
+    selection = _selection_element(source, transcript, start, end, [code], codebook, user, title)
+    selection.insert(0, Element("Description"))
+    selection[0].text = description
+    note_guid = make_guid("note", selection.get("guid"))
     SubElement(selection, "NoteRef", targetGUID=note_guid)
     note = SubElement(notes, "Note", guid=note_guid, name=title, creatingUser=user.guid)
     SubElement(note, "PlainTextContent").text = description
     return note_guid
+
+
+def _selection_element(
+    source: Element,
+    transcript: Transcript,
+    start: int,
+    end: int,
+    codes: Sequence[str],
+    codebook: Codebook,
+    user: User,
+    title: str = "",
+) -> Element:
+    """A selection of ``source`` from ``start`` to ``end``, coded with ``codes`` by ``user``."""
+    guid = make_guid("selection", transcript.id, str(start), str(end), *codes)
+    name = title or ", ".join(codes)
+    selection = SubElement(source, "PlainTextSelection", guid=guid, name=name)
+    selection.set("startPosition", str(start))
+    selection.set("endPosition", str(end))
+    selection.set("creatingUser", user.guid)
+    for code in codes:
+        coding_guid = make_guid("coding", guid, *([code] if len(codes) > 1 else []))
+        coding = SubElement(selection, "Coding", guid=coding_guid, creatingUser=user.guid)
+        SubElement(coding, "CodeRef", targetGUID=code_guid(codebook, code))
+    return selection
 
 
 def _describe(suggestion: Suggestion, model: str) -> str:
