@@ -3,8 +3,8 @@ training set built from them.
 
     python models/starter_corpus.py worksheet FILE... --out SHEET.csv   # passages to code
     python models/starter_corpus.py check CODING.csv...                 # a coding file is sound
-    python models/starter_corpus.py agreement                           # first vs second pass
-    python models/starter_corpus.py build                               # training set + .qdpx
+    python models/starter_corpus.py agreement   # first vs second pass, by `dtors-nlp agree`
+    python models/starter_corpus.py build       # the training set and the coding as .qdpx
 
 The interviews in ``starter-corpus/interviews/`` are invented and illustrative (England,
 2007-2009), not DTORS data. Coders code the passages the library's own loader and segmenter
@@ -25,13 +25,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import dtors_nlp as dn
+from dtors_nlp.intercoder import write_report
+from dtors_nlp.refi.project import write_coded_qdpx
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "starter-corpus"
 INTERVIEWS = CORPUS / "interviews"
 CODING = CORPUS / "coding"
-TRAINING_DATA = HERE / "dtors-starter" / "training-data"
+AGREEMENT = CORPUS / "agreement"
+TRAINING_CSV = HERE / "dtors-starter" / "training-data" / "interviews.csv"
+PROJECT = CORPUS / "coding.qdpx"
 SHEET_FIELDS = ["transcript", "passage", "speaker", "context", "text", "codes"]
+TRAINING_FIELDS = ["text", "codes", "transcript", "speaker", "context"]
+CODER = "dtors-nlp team (first coding, reconciled with a blind second coding)"
 
 
 def transcripts(paths: Iterable[Path]) -> dict[str, dn.Transcript]:
@@ -126,6 +132,78 @@ def check(paths: list[Path]) -> None:
         print(f"; MISSING {len(missing)}: {' '.join(missing[:10])}" if missing else "; complete")
 
 
+def final_coding(known: dict[str, dn.Transcript], codebook: dn.Codebook) -> dict:
+    """The reconciled coding where there is one, else the first, for every passage."""
+    coding = read_pass("first", known, codebook)
+    coding |= read_pass("reconciled", known, codebook)
+    missing = [
+        f"{t.id}:{i}"
+        for t in known.values()
+        for i in range(len(t.passages))
+        if (t.id, i) not in coding
+    ]
+    if missing:
+        raise SystemExit(f"{len(missing)} passages are not coded: {' '.join(missing[:10])}")
+    return coding
+
+
+def build() -> None:
+    """The starter training set and the coding as a REFI-QDA project, from the final coding."""
+    known, codebook = corpus_transcripts(), dn.load_codebook()
+    coding = final_coding(known, codebook)
+    rows = [
+        {
+            "text": passage.text,
+            "codes": ";".join(sorted(coding[t.id, index])),
+            "transcript": t.id,
+            "speaker": passage.speaker,
+            "context": passage.context,
+        }
+        for t in known.values()
+        for index, passage in enumerate(t.passages)
+    ]
+    write_rows(TRAINING_CSV, TRAINING_FIELDS, rows)
+    spans = [
+        (t.id, passage.start, passage.end, code)
+        for t in known.values()
+        for index, passage in enumerate(t.passages)
+        for code in sorted(coding[t.id, index])
+    ]
+    description = "Interviews written by the dtors-nlp team (illustrative, not DTORS data)."
+    write_coded_qdpx(PROJECT, known.values(), spans, codebook, CODER, description)
+    coded = sum(bool(row["codes"]) for row in rows)
+    print(f"wrote {TRAINING_CSV}: {len(rows)} passages of {len(known)} interviews, {coded} coded")
+    print(f"wrote {PROJECT}")
+
+
+def agreement() -> None:
+    """Agreement between the first and the blind second coding, by ``dtors-nlp agree``."""
+    known, codebook = corpus_transcripts(), dn.load_codebook()
+    second = read_pass("second", known, codebook)
+    first = read_pass("first", known, codebook)
+    shared = sorted(second.keys() & first.keys())
+    for name, coding in (("first", first), ("second", second)):
+        rows = [
+            {
+                "text": known[t].passages[i].text,
+                "codes": ";".join(sorted(coding[t, i])),
+                "transcript": t,
+            }
+            for t, i in shared
+        ]
+        write_rows(AGREEMENT / f"{name}-coder.csv", ["text", "codes", "transcript"], rows)
+    result = dn.agreement(AGREEMENT / "first-coder.csv", AGREEMENT / "second-coder.csv", codebook)
+    write_report(result, AGREEMENT, force=True)
+    print(f"{len(result.units)} passages of {len({t for t, _ in shared})} interviews coded twice")
+    print("| code | first coder | second coder | both | agreement % | kappa | alpha |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for code, f in result.codes.items():
+        figures = f"{f['percent_agreement']:.1f} | {f['kappa']:.2f} | {f['alpha']:.2f}"
+        print(f"| `{code}` | {f['coder_a']} | {f['coder_b']} | {f['both']} | {figures} |")
+    overall = result.overall
+    print(f"overall: kappa {overall['kappa']:.2f}, alpha {overall['alpha']:.2f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -134,11 +212,17 @@ def main(argv: list[str] | None = None) -> None:
     sheet.add_argument("--out", type=Path, required=True)
     checking = commands.add_parser("check", help="check coding files")
     checking.add_argument("files", nargs="+", type=Path)
+    commands.add_parser("agreement", help="first vs blind second coding")
+    commands.add_parser("build", help="the training set and the .qdpx from the final coding")
     args = parser.parse_args(argv)
     if args.command == "worksheet":
         worksheet(args.files, args.out)
     elif args.command == "check":
         check(args.files)
+    elif args.command == "agreement":
+        agreement()
+    else:
+        build()
 
 
 if __name__ == "__main__":
