@@ -10,6 +10,7 @@ import pytest
 
 from dtors_nlp.segment import make_passages, pipeline, segment, split_sentences
 from dtors_nlp.transcripts.assemble import Draft, Utterance, build
+from dtors_nlp.transcripts.spans import Turn
 
 
 def transcript_of(*utterances: tuple[str, str]):
@@ -95,3 +96,14 @@ def test_importing_the_library_does_not_import_spacy():
     code = "import sys, dtors_nlp, dtors_nlp.transcripts; print('spacy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_bracketed_note_after_a_full_stop_opens_the_next_sentence():
+    turn_text = 'It was grim. [laughs] Honestly. (pause) He said "no." “Right,” I said.'
+    turn = Turn("P", "interviewee", 0, len(turn_text), turn_text)
+    assert [s.text for s in split_sentences([turn])] == [
+        "It was grim.",
+        "[laughs] Honestly.",
+        '(pause) He said "no."',
+        "“Right,” I said.",
+    ]

@@ -54,7 +54,7 @@ def split_sentences(turns: Sequence[Turn], segmenter: str = "fast") -> list[Sent
     docs = nlp.pipe((turn.text for turn in turns), batch_size=BATCH_SIZE)
     sentences = []
     for index, (turn, doc) in enumerate(zip(turns, docs, strict=True)):
-        for span in doc.sents:
+        for span in _sentence_spans(doc):
             raw = span.text
             start = span.start_char + len(raw) - len(raw.lstrip())
             end = span.end_char - (len(raw) - len(raw.rstrip()))
@@ -62,6 +62,22 @@ def split_sentences(turns: Sequence[Turn], segmenter: str = "fast") -> list[Sent
                 text = turn.text[start:end]
                 sentences.append(Sentence(turn.start + start, turn.start + end, text, index))
     return sentences
+
+
+def _sentence_spans(doc) -> Iterator:
+    """The sentences of ``doc``, an opening bracket or quote at a sentence's end moved to the
+    next: the sentencizer leaves the ``[`` of "It was grim. [laughs] Honestly." behind."""
+    starts = [sentence.start for sentence in doc.sents]
+    for number in range(1, len(starts)):
+        while starts[number] - 1 > starts[number - 1] and _opens(doc[starts[number] - 1]):
+            starts[number] -= 1
+    for start, end in zip(starts, [*starts[1:], len(doc)]):
+        yield doc[start:end]
+
+
+def _opens(token) -> bool:
+    """An opening bracket or quote (not ``"`` or ``'``, which may as well close)."""
+    return token.is_left_punct and not token.is_right_punct
 
 
 @cache
