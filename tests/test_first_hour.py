@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 import dtors_nlp as dn
 from dtors_nlp.cli import main
+from dtors_nlp.codebook import codebook_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "transcripts"
@@ -124,7 +125,12 @@ def test_quiet_after_the_command_silences_chatter_and_wrote_lines(tmp_path):
     out = tmp_path / "draft"
     result = dtors("annotate", EXAMPLES / "p01-keyworker.txt", "--out", out, "--fast", "--quiet")
     assert result.exit_code == 0, result.output
-    assert result.output == "" and (out / "suggestions.jsonl").is_file()
+    assert result.stdout == "" and (out / "suggestions.jsonl").is_file()
+    # notes are no chatter: one says so while the fast model's codebook is not the library's
+    assert all(line.startswith("dtors-nlp: note: ") for line in result.stderr.splitlines())
+    settings = json.loads((REPO / "models" / "dtors-starter-fast" / "model.json").read_bytes())
+    older = codebook_from_dict(settings["codebook"]) != dn.load_codebook()
+    assert result.stderr.count("\n") == int(older)
 
 
 # --- 4. a metadata header that starts with a title ------------------------------------------------

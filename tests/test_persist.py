@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +16,12 @@ import numpy as np
 import pytest
 
 import dtors_nlp as dn
-from dtors_nlp.persist import MODEL_FILES, folder_fingerprint, starter_model_path
+from dtors_nlp.persist import (
+    MODEL_FILES,
+    CodebookChangedWarning,
+    folder_fingerprint,
+    starter_model_path,
+)
 
 TEXTS = ["I was rattling all night and had to score first thing.", "The weather was grand."]
 
@@ -87,11 +93,15 @@ def test_a_folder_without_a_model_is_refused(tmp_path):
 
 
 def test_the_starter_model_loads_and_describes_itself():
-    model = dn.load_model()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = dn.load_model()
     assert model.name.startswith("dtors-starter")
     assert starter_model_path().joinpath("README.md").is_file()
-    assert len(model.codes) == len(dn.load_codebook().codes)
+    assert set(model.codes) <= set(dn.load_codebook().codes)  # 1.0 models lack the 1.1 codes
     assert model.trained_on_["passages"] >= 1000
+    notes = [w for w in caught if issubclass(w.category, CodebookChangedWarning)]
+    assert len(notes) == int(model.codebook_ != dn.load_codebook())  # one line while it is older
 
 
 # --- fingerprints -----------------------------------------------------------------------------

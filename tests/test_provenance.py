@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import dtors_nlp as dn
 from dtors_nlp.annotate import annotate
 from dtors_nlp.cli import main
+from dtors_nlp.codebook import codebook_from_dict
 from dtors_nlp.evaluate import evaluate
 from dtors_nlp.evaluate_report import write_report
 from dtors_nlp.persist import MODEL_FILES, starter_model_path
@@ -21,6 +22,13 @@ from dtors_nlp.provenance import MANIFEST, check_expected_model, model_folder
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "transcripts"
 STARTER_DATA = Path(__file__).resolve().parents[1] / "models" / "dtors-starter" / "training-data"
+
+
+def starter_dimensions() -> set[str]:
+    """The dimensions of the codebook the starter model was trained with (it may be older than
+    the library's)."""
+    settings = json.loads((starter_model_path() / "model.json").read_text("utf-8"))
+    return {d.name for d in codebook_from_dict(settings["codebook"]).dimensions}
 
 
 def run(*args: object):
@@ -195,8 +203,8 @@ def test_methods_writes_a_paragraph_with_the_trail_and_a_placeholder_for_review(
     assert f"`{manifest['model']['fingerprint']}`" in text
     assert f"dtors-nlp` {dn.__version__}" in text and "1199 hand-coded passages" in text
     assert "**[To be confirmed by the team: every suggestion was reviewed" in text
-    for dimension in dn.load_codebook().dimensions:
-        assert f"{dimension.name} (" in text
+    for dimension in starter_dimensions():
+        assert f"{dimension} (" in text
     plain = run("methods", project / "draft", "--format", "txt").output
     assert "`" not in plain and "**" not in plain and "[To be confirmed" in plain
     assert dn.methods_text(project / "draft", "txt") == plain
@@ -224,7 +232,7 @@ def test_model_info_describes_and_checks_a_model(tmp_path, fingerprint):
     assert fingerprint in result.output and "all-MiniLM-L6-v2" in result.output
     info = json.loads(run("model", "info", starter_model_path(), "--json").output)
     assert info["fingerprint"] == fingerprint and info["trained_on"]["passages"] == 1199
-    assert set(info["out_of_fold"]) == {d.name for d in dn.load_codebook().dimensions}
+    assert set(info["out_of_fold"]) == starter_dimensions()
     twin = tmp_path / "twin"
     twin.mkdir()
     for name in MODEL_FILES:

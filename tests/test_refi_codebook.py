@@ -2,6 +2,7 @@
 
 import re
 from pathlib import Path
+from xml.etree.ElementTree import parse
 
 import pytest
 
@@ -11,6 +12,8 @@ from dtors_nlp.refi.codebook import identifier, read_codebook, write_qdc
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLES = SHARED / "refi-qda" / "samples"
+CODEBOOK_1_0 = Path(__file__).parent / "data" / "dtors-codebook-1.0.yaml"
+NS = "{urn:QDA-XML:codebook:1.0}"
 
 
 def qdc(tmp_path: Path, codes: str, sets: str = "") -> Path:
@@ -34,6 +37,78 @@ def test_dtors_codebook_round_trips(tmp_path):
     book = load_codebook()
     write_qdc(book, tmp_path / "dtors.qdc")
     assert read_codebook(tmp_path / "dtors.qdc") == book
+
+
+def test_dtors_1_0_codebook_round_trips_without_note_paragraphs(tmp_path):
+    book = load_codebook(CODEBOOK_1_0)
+    write_qdc(book, tmp_path / "dtors-1.0.qdc")
+    assert read_codebook(tmp_path / "dtors-1.0.qdc") == book
+    text = (tmp_path / "dtors-1.0.qdc").read_text("utf-8")
+    assert "Include:" not in text and "Notes for coders:" not in text
+
+
+def descriptions(path: Path) -> dict[str, str]:
+    """The ``<Description>`` of every code of a .qdc, by ``dimension/code``."""
+    found = {}
+    for dimension in parse(path).getroot().iter(f"{NS}Code"):
+        for code in dimension.findall(f"{NS}Code"):
+            text = code.findtext(f"{NS}Description", "")
+            found[f"{dimension.get('name')}/{code.get('name')}"] = text
+    return found
+
+
+def test_each_code_description_carries_inclusion_exclusion_and_keywords(tmp_path):
+    book = load_codebook()
+    write_qdc(book, tmp_path / "dtors.qdc")
+    found = descriptions(tmp_path / "dtors.qdc")
+    assert sorted(found) == sorted(book.codes)
+    surface = book.code("motivation/surface")
+    assert found["motivation/surface"] == (
+        f"{surface.description}\n\nInclude: {surface.include}\n\nExclude: {surface.exclude}"
+        f"\n\nKeywords: {'; '.join(surface.keywords)}"
+    )
+    for code, text in found.items():
+        paragraphs = text.split("\n\n")
+        assert [p.partition(":")[0] for p in paragraphs[1:]] == [
+            "Include",
+            "Exclude",
+            "Keywords",
+        ], code
+    sets = (tmp_path / "dtors.qdc").read_text("utf-8")
+    assert "Notes for coders:\n- Code the interviewee's speech only." in sets
+
+
+def test_notes_of_every_shape_survive(tmp_path):
+    book = Codebook(
+        "noted",
+        (
+            Dimension(
+                "mood",
+                (
+                    Code("low", "", include="Sad.\nAlso flat.\n\nAnd hopeless."),
+                    Code("high", "Up.\n\n[not a flag]", exclude="Low: mood/low."),
+                    Code("mixed", "Both.", keywords=("up, then down", "24/7", "Include")),
+                    Code("plain", "Include nothing here."),
+                ),
+            ),
+        ),
+        version="2",
+        description="First paragraph.\n\nSecond paragraph.",
+        notes="- one\n\n- two, after a blank line",
+    )
+    write_qdc(book, tmp_path / "noted.qdc")
+    assert read_codebook(tmp_path / "noted.qdc") == book
+
+
+def test_foreign_descriptions_with_include_and_exclude_paragraphs_give_notes(tmp_path):
+    text = (
+        "<Description>Feeling down.\n\nInclude: sad,\nflat.\n\nExclude: joy.\n"
+        "Keywords: low; fed\nup ; </Description>"
+    )
+    path = qdc(tmp_path, code("Mood", GUIDS[0], code("Low", GUIDS[1], text)))
+    low = read_codebook(path).code("mood/low")
+    assert low.description == "Low: Feeling down."  # the original name is kept in front
+    assert (low.include, low.exclude, low.keywords) == ("sad,\nflat.", "joy.", ("low", "fed up"))
 
 
 def test_multi_label_label_and_version_survive(tmp_path):

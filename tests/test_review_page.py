@@ -261,6 +261,15 @@ def test_overlapping_suggestions_are_all_visible(page) -> None:
     assert page.locator("#details blockquote.exemplar").count() == 1
 
 
+def test_details_show_the_codes_inclusion_and_exclusion_notes(page) -> None:
+    card(page, "barrier/engagement").click()
+    assert page.locator("#details h3").inner_text() == "Engagement"
+    shown = page.locator("#details p.hint").all_inner_texts()
+    engagement = load_codebook().code("barrier/engagement")
+    assert f"Include: {engagement.include}" in shown
+    assert f"Exclude: {engagement.exclude}" in shown
+
+
 def test_filters_hide_and_show_suggestions(page) -> None:
     page.select_option("#filter-code", "barrier/engagement")
     assert shown_codes(page) == ["barrier/engagement"]

@@ -23,8 +23,9 @@ from dtors_nlp.errors import DtorsError
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
-    from dtors_nlp.codebook import Codebook
+    from dtors_nlp.codebook import Code, Codebook
     from dtors_nlp.coded import CodedPassage
     from dtors_nlp.model import CodeSuggester
 
@@ -137,25 +138,44 @@ CODEBOOK_OPTION = click.option(
 @codebook.command("show")
 @CODEBOOK_OPTION
 def codebook_show(codebook_path: Path | None) -> None:
-    """Print the codebook: dimensions, codes and descriptions."""
+    """Print the codebook: dimensions, codes, descriptions, inclusion and exclusion notes,
+    keywords and the notes for coders."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from dtors_nlp.codebook import load_codebook
 
     book = load_codebook(codebook_path)
     console = Console()
-    console.print(f"[bold]{book.name}[/bold] {book.version}".rstrip())
+    console.print(Text(book.name, style="bold") + Text(f" {book.version}".rstrip()))
     if book.description:
-        console.print(book.description)
+        console.print(Text(book.description))
+    if book.notes:
+        console.print(Text("Notes for coders", style="bold"))
+        console.print(Text(book.notes))
     for dimension in book.dimensions:
         kind = "multi-label" if dimension.multi_label else "single-label"
-        table = Table(title=f"{dimension.name}: {dimension.label} ({kind})", title_justify="left")
+        noted = any(code.include or code.exclude or code.keywords for code in dimension.codes)
+        title = f"{dimension.name}: {dimension.label} ({kind})"
+        table = Table(title=title, title_justify="left", show_lines=noted)
         table.add_column("code", no_wrap=True)
         table.add_column("description")
         for code in dimension.codes:
-            table.add_row(f"{dimension.name}/{code.name}", code.description)
+            table.add_row(f"{dimension.name}/{code.name}", _code_text(code))
         console.print(table)
+
+
+def _code_text(code: Code) -> Text:
+    """A code's description, then its notes and keywords, each on a line of its own."""
+    from rich.text import Text
+
+    text = Text(code.description)
+    notes = (("Include", code.include), ("Exclude", code.exclude))
+    for label, value in (*notes, ("Keywords", ", ".join(code.keywords))):
+        if value:
+            text.append("\n" if text else "").append(f"{label}: ", style="bold").append(value)
+    return text
 
 
 @codebook.command("export")
@@ -416,7 +436,12 @@ def annotate(
 ) -> None:
     """Pre-code transcripts (files or folders, recursively) into a draft folder."""
     from dtors_nlp.annotate import annotate as run
-    from dtors_nlp.persist import load_model, starter_model_path
+    from dtors_nlp.persist import (
+        CodebookChangedWarning,
+        codebook_in_use_note,
+        load_model,
+        starter_model_path,
+    )
 
     if fast:
         if model_dir or embedder:
@@ -424,7 +449,9 @@ def annotate(
         model_dir = starter_model_path("dtors-starter-fast")
         embedder = starter_model_path("minilm-static")
     client = _dask_client(scheduler)
-    model = load_model(model_dir, embedder=_embedder(embedder, no_cache))
+    with warnings.catch_warnings():  # said once the draft is written, not before an error
+        warnings.simplefilter("ignore", CodebookChangedWarning)
+        model = load_model(model_dir, embedder=_embedder(embedder, no_cache))
     try:
         report = run(
             inputs,
@@ -446,6 +473,9 @@ def annotate(
         f"{len(report.coded)} transcripts coded, {len(report.reused)} reused from an "
         f"earlier run, {len(report.skipped)} skipped; {report.suggestions} suggestions"
     )
+    note = codebook_in_use_note(model)
+    if note:
+        click.echo(f"dtors-nlp: note: {note}", err=True)
     for path in report.outputs:
         _wrote(str(path))
 

@@ -1,7 +1,9 @@
 """The codebook: dimensions of codes, read from YAML (the shipped DTORS codebook) or REFI-QDA.
 
 Codes are addressed as ``dimension/code`` (for example ``barrier/engagement``). A multi-label
-dimension lets a passage take several of its codes; a single-label one at most one.
+dimension lets a passage take several of its codes; a single-label one at most one. Besides its
+description, a code may carry inclusion and exclusion notes and keywords for coders, and the
+codebook notes on coding as a whole; all of these are optional (codebook 1.0 has none).
 """
 
 from __future__ import annotations
@@ -15,17 +17,43 @@ from pathlib import Path
 from dtors_nlp.errors import CodebookError
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-CODEBOOK_FIELDS = {"name", "version", "description", "dimensions"}
+CODEBOOK_FIELDS = {"name", "version", "description", "notes", "dimensions"}
 DIMENSION_FIELDS = {"name", "label", "description", "multi_label", "codes"}
-CODE_FIELDS = {"name", "description"}
+CODE_FIELDS = {"name", "description", "include", "exclude", "keywords"}
+KEYWORD_SEPARATOR = ";"  # keywords are joined with it in a .qdc description, so none holds one
 
 
 @dataclass(frozen=True)
 class Code:
-    """One code of a dimension."""
+    """One code of a dimension.
+
+    ``include`` and ``exclude``: when to use the code, and when not (with the neighbouring code
+    to use instead); ``keywords``: words and phrases typical of it. All optional, for coders.
+    """
 
     name: str
     description: str = ""
+    include: str = ""
+    exclude: str = ""
+    keywords: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.keywords, list):
+            object.__setattr__(self, "keywords", tuple(self.keywords))
+
+    def details(self) -> str:
+        """The description followed by the lines ``Include:``, ``Exclude:`` and ``Keywords:``
+        (those that are set), as shown to coders."""
+        return "\n".join(
+            part
+            for part in (
+                self.description,
+                f"Include: {self.include}" if self.include else "",
+                f"Exclude: {self.exclude}" if self.exclude else "",
+                f"Keywords: {', '.join(self.keywords)}" if self.keywords else "",
+            )
+            if part
+        )
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,7 @@ class Codebook:
     dimensions: tuple[Dimension, ...]
     version: str = ""
     description: str = ""
+    notes: str = ""  # notes for coders on the codebook as a whole
 
     def __post_init__(self) -> None:
         validate(self)
@@ -68,13 +97,18 @@ class Codebook:
                 return dimension
         raise CodebookError(f"no dimension {name!r} in codebook {self.name!r}")
 
-    def describe(self, qualified_code: str) -> str:
-        """The description of a ``dimension/code``."""
+    def code(self, qualified_code: str) -> Code:
+        """The ``Code`` of a ``dimension/code``."""
         dimension_name, _, code_name = qualified_code.partition("/")
         for code in self.dimension(dimension_name).codes:
             if code.name == code_name:
-                return code.description
+                return code
         raise CodebookError(f"no code {qualified_code!r} in codebook {self.name!r}")
+
+    def describe(self, qualified_code: str) -> str:
+        """The description of a ``dimension/code``, then its inclusion and exclusion notes and
+        keywords when it has them (one line each: ``Include: ...``)."""
+        return self.code(qualified_code).details()
 
     def closest(self, code: str) -> str | None:
         """The code most like ``code`` (for "did you mean"), or None if none is close."""
@@ -84,27 +118,41 @@ class Codebook:
 
     def to_dict(self) -> dict:
         """The codebook as plain data, in the YAML file's layout."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "description": self.description,
-            "dimensions": [
-                {
-                    "name": d.name,
-                    "label": d.label,
-                    "description": d.description,
-                    "multi_label": d.multi_label,
-                    "codes": [{"name": c.name, "description": c.description} for c in d.codes],
-                }
-                for d in self.dimensions
-            ],
-        }
+        data = {"name": self.name, "version": self.version, "description": self.description}
+        if self.notes:
+            data["notes"] = self.notes
+        data["dimensions"] = [
+            {
+                "name": d.name,
+                "label": d.label,
+                "description": d.description,
+                "multi_label": d.multi_label,
+                "codes": [_code_dict(c) for c in d.codes],
+            }
+            for d in self.dimensions
+        ]
+        return data
+
+
+def _code_dict(code: Code) -> dict:
+    """A code as plain data; the optional notes only when set, so that a codebook without them
+    (1.0) gives the same data, and model files, as before they existed."""
+    data = {"name": code.name, "description": code.description}
+    if code.include:
+        data["include"] = code.include
+    if code.exclude:
+        data["exclude"] = code.exclude
+    if code.keywords:
+        data["keywords"] = list(code.keywords)
+    return data
 
 
 def validate(codebook: Codebook) -> None:
     """Raise CodebookError for empty or duplicate dimensions and codes, or malformed names."""
     if not codebook.dimensions:
         raise CodebookError(f"codebook {codebook.name!r} has no dimensions")
+    if not isinstance(codebook.notes, str):
+        raise CodebookError("notes of the codebook must be text")
     seen_dimensions: set[str] = set()
     for dimension in codebook.dimensions:
         _check_identifier(dimension.name, "dimension")
@@ -119,6 +167,22 @@ def validate(codebook: Codebook) -> None:
             if code.name in seen_codes:
                 raise CodebookError(f"code {dimension.name}/{code.name} appears twice")
             seen_codes.add(code.name)
+            _check_notes(code, f"{dimension.name}/{code.name}")
+
+
+def _check_notes(code: Code, qualified: str) -> None:
+    for field in ("description", "include", "exclude"):
+        if not isinstance(getattr(code, field), str):
+            raise CodebookError(f"{field} of code {qualified} must be text")
+    keywords = code.keywords
+    if not isinstance(keywords, tuple) or not all(isinstance(k, str) for k in keywords):
+        raise CodebookError(f"keywords of code {qualified} must be a list of words or phrases")
+    for keyword in keywords:
+        if not keyword.strip() or KEYWORD_SEPARATOR in keyword or "\n" in keyword:
+            raise CodebookError(
+                f"keyword {keyword!r} of code {qualified} must be a word or phrase "
+                f"(not empty, no {KEYWORD_SEPARATOR!r}, no line break)"
+            )
 
 
 def _check_identifier(name: str, what: str) -> None:
@@ -140,12 +204,7 @@ def codebook_from_dict(data: object, source: str = "codebook") -> Codebook:
         if not isinstance(raw, dict):
             raise CodebookError(f"each dimension must be a mapping, not {raw!r}", source)
         _check_fields(raw, DIMENSION_FIELDS, {"name", "codes"}, "dimension", source)
-        codes = []
-        for code in raw["codes"] or []:
-            if not isinstance(code, dict):
-                raise CodebookError(f"each code must be a mapping, not {code!r}", source)
-            _check_fields(code, CODE_FIELDS, {"name"}, f"code in {raw['name']!r}", source)
-            codes.append(Code(code["name"], str(code.get("description") or "").strip()))
+        codes = [_code_from_dict(code, raw["name"], source) for code in raw["codes"] or []]
         multi_label = raw.get("multi_label", True)
         if not isinstance(multi_label, bool):
             raise CodebookError(f"multi_label of {raw['name']!r} must be true or false", source)
@@ -158,15 +217,45 @@ def codebook_from_dict(data: object, source: str = "codebook") -> Codebook:
                 multi_label=multi_label,
             )
         )
+    notes = data.get("notes") or ""
+    if not isinstance(notes, str):
+        raise CodebookError("notes of the codebook must be text", source)
     try:
         return Codebook(
             name=str(data["name"]),
             dimensions=tuple(dimensions),
             version=str(data.get("version") or ""),
             description=str(data.get("description") or "").strip(),
+            notes=notes.strip(),
         )
     except CodebookError as error:
         raise CodebookError(error.problem, source) from None
+
+
+def _code_from_dict(code: object, dimension: object, source: str) -> Code:
+    if not isinstance(code, dict):
+        raise CodebookError(f"each code must be a mapping, not {code!r}", source)
+    _check_fields(code, CODE_FIELDS, {"name"}, f"code in {dimension!r}", source)
+    qualified = f"{dimension}/{code['name']}"
+    notes = {}
+    for field in ("include", "exclude"):
+        value = code.get(field) or ""
+        if not isinstance(value, str):
+            raise CodebookError(f"{field} of code {qualified} must be text", source)
+        notes[field] = value.strip()
+    keywords = code.get("keywords") or []
+    if not isinstance(keywords, list) or not all(
+        isinstance(k, (str, int, float)) and not isinstance(k, bool) for k in keywords
+    ):
+        raise CodebookError(
+            f"keywords of code {qualified} must be a list of words or phrases", source
+        )
+    return Code(
+        code["name"],
+        str(code.get("description") or "").strip(),
+        keywords=tuple(str(k).strip() for k in keywords),
+        **notes,
+    )
 
 
 def _check_fields(
@@ -220,5 +309,21 @@ def write_codebook_yaml(codebook: Codebook, path: str | PathLike[str]) -> None:
 
     from dtors_nlp.files import write_atomically
 
-    text = yaml.safe_dump(codebook.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.dump(
+        codebook.to_dict(), Dumper=_yaml_dumper(), sort_keys=False, allow_unicode=True, width=100
+    )
     write_atomically(Path(path), text)
+
+
+def _yaml_dumper():
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """Writes text of several lines (the codebook's notes) as a ``|`` block."""
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return Dumper

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -154,11 +155,13 @@ def worker_model(spec: ModelSpec) -> CodeSuggester:
 
 def _load(spec: ModelSpec) -> CodeSuggester:
     from dtors_nlp.embed import Embedder, is_static_model
-    from dtors_nlp.persist import load_model
+    from dtors_nlp.persist import CodebookChangedWarning, load_model
     from dtors_nlp.provenance import short
 
     embedder = Embedder(spec.embedder, cache=spec.cache or False, batch_size=spec.batch_size)
-    model = load_model(spec.folder, embedder=embedder)  # checks every checksum
+    with warnings.catch_warnings():  # the client has said it, once
+        warnings.simplefilter("ignore", CodebookChangedWarning)
+        model = load_model(spec.folder, embedder=embedder)  # checks every checksum
     if model.folder_.fingerprint != spec.fingerprint:
         raise ModelError(
             f"has fingerprint {short(model.folder_.fingerprint)} on a worker but "

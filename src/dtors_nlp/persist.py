@@ -4,7 +4,9 @@ A folder holds ``model.json`` (settings, codebook, thresholds, out-of-fold figur
 checksum of every other file and the folder's fingerprint), ``arrays.npz`` (numbers only, loaded
 with pickling off), ``exemplars.json`` (the hand-coded passages shown beside suggestions) and
 ``README.md`` (the model card for people, which shows the fingerprint too). Loading checks every
-checksum, the fingerprint, the codebook and the sentence model.
+checksum, the fingerprint, the codebook and the sentence model. A model whose codebook is another
+version than the one in use (the one passed, or the library's DTORS codebook for a DTORS model)
+still loads, with one ``CodebookChangedWarning`` saying so.
 
 The fingerprint is one SHA-256 over these four files in a fixed order: for each, its name, its
 size and its bytes, with the fingerprint itself (where ``model.json`` and ``README.md`` hold it)
@@ -22,6 +24,7 @@ import io
 import json
 import shutil
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from os import PathLike
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dtors_nlp.codebook import Codebook, codebook_from_dict
+from dtors_nlp.codebook import Codebook, codebook_from_dict, load_codebook
 from dtors_nlp.embed import DEFAULT_MODEL_NAME, Embedder, as_embedder
 from dtors_nlp.errors import DtorsError, ModelError
 from dtors_nlp.files import write_atomically
@@ -41,6 +44,11 @@ UNSET = "0" * 64  # the fingerprint's stand-in while it is computed
 MODEL_FILES = ("README.md", "arrays.npz", "exemplars.json", "model.json")
 _DATA_FILES = ("arrays.npz", "exemplars.json", "README.md")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class CodebookChangedWarning(UserWarning):
+    """A model was trained with another codebook than the one in use (another version, or the
+    same codes defined otherwise); the model suggests only the codes it was trained on."""
 
 
 @dataclass(frozen=True)
@@ -189,7 +197,50 @@ def load_model(
     state = settings | {"exemplar_texts": exemplar_texts}
     model = CodeSuggester.from_state(_read_arrays(folder), state, embedder)
     model.folder_ = ModelFolder(folder, fingerprint, "fingerprint" in settings, model.trained_on_)
+    note = codebook_in_use_note(model, codebook)
+    if note:
+        warnings.warn(note, CodebookChangedWarning, stacklevel=2)
     return model
+
+
+def codebook_in_use_note(model: CodeSuggester, codebook: Codebook | None = None) -> str | None:
+    """One line if the model's codebook is not ``codebook``, or, when none is given, not the
+    library's codebook of the same name (a DTORS model older or newer than the library's);
+    None if it is the same, or the model's codebook is a team's own."""
+    folder = getattr(model, "folder_", None)
+    name = model.name or (folder.path.name if folder else "in use")
+    if codebook is not None:
+        return codebook_note(name, model.codebook_, codebook)
+    library = load_codebook()
+    if model.codebook_.name != library.name:
+        return None  # a team's own codebook: the library's says nothing about it
+    return codebook_note(name, model.codebook_, library, library=True)
+
+
+def codebook_note(
+    model_name: str, trained: Codebook, in_use: Codebook, library: bool = False
+) -> str | None:
+    """One line saying that model ``model_name`` was trained with codebook ``trained``, not
+    ``in_use`` (``library``: the library's codebook), and what follows; None if they are equal."""
+    if trained == in_use:
+        return None
+    unknown = [code for code in in_use.codes if code not in set(trained.codes)]
+    if unknown:
+        more = f" and {len(unknown) - 4} more" if len(unknown) > 4 else ""
+        after = f"codes the model does not know are not suggested ({', '.join(unknown[:4])}{more})"
+    elif set(trained.codes) == set(in_use.codes):
+        after = "same codes, defined otherwise"
+    else:
+        after = "the model also suggests codes that codebook does not have"
+    where = "the library's codebook is" if library else "the codebook in use is"
+    return (
+        f"model {model_name} was trained with codebook {_book_label(trained)}; {where} "
+        f"{_book_label(in_use)}: {after}"
+    )
+
+
+def _book_label(codebook: Codebook) -> str:
+    return f"{codebook.name} {codebook.version}".strip()
 
 
 def checked_settings(folder: Path) -> tuple[dict, str]:
@@ -268,4 +319,5 @@ def _codebook_difference(wanted: Codebook, trained: Codebook) -> str:
         )
         if part
     )
-    return f"trained on codebook {trained.name!r}, not yours ({detail or 'codes in another order'})"
+    detail = detail or "codes in another order"
+    return f"trained on codebook {_book_label(trained)!r}, not yours ({detail})"

@@ -111,6 +111,8 @@ def _codebook_data(codebook: Codebook) -> dict:
                         "code": f"{dimension.name}/{code.name}",
                         "name": code.name,
                         "description": code.description,
+                        "include": code.include,
+                        "exclude": code.exclude,
                     }
                     for code in dimension.codes
                 ],
