@@ -96,3 +96,13 @@ def test_a_coded_qdpx_project_gives_training_passages():
     passages = dn.load_coded(project, book)
     assert len(passages) == 158
     assert all(p.codes and p.codes <= set(book.codes) for p in passages)
+
+
+def test_a_line_break_inside_a_quoted_cell_stays_in_the_passage(tmp_path):
+    path = tmp_path / "coded.csv"
+    path.write_text(
+        'text,codes,transcript\r\n"Not at first.\r\n\r\nSo we waited.",barrier/engagement,t1\r\n',
+        "utf-8",
+    )
+    (passage,) = dn.load_coded(path)
+    assert passage.text == "Not at first.\n\nSo we waited."

@@ -22,6 +22,7 @@ the same text but different codes are kept: they are coders' disagreements, not 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import warnings
 from collections.abc import Iterable, Iterator
@@ -133,7 +134,7 @@ def _read_text(path: Path) -> str:
 
 def _read_table(path: Path) -> list[dict[str, str]]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    reader = csv.DictReader(_read_text(path).splitlines(), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter)
     columns = {name.strip().lower() for name in reader.fieldnames or []}
     if "text" not in columns or not ({"codes", "decision"} & columns):
         raise TrainingDataError("needs a 'text' column and a 'codes' column", path)
