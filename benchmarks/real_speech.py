@@ -43,6 +43,11 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ANNOMI = REPO.parent / "shared" / "data" / "annomi"
 HELD_OUT = {1, 7, 9, 17, 34, 38, 40, 44, 52, 53, 55, 63, 64, 87, 90, 101, 112, 117, 128}
 MIN_SUPPORT = 10
+STARTER_DATA = REPO / "models" / "dtors-starter" / "training-data"
+STARTER_PARTS = {  # the two parts of the starter training set, each tried alone as the prior
+    "interviews": [STARTER_DATA / "interviews.csv"],
+    "vignettes": sorted(set(STARTER_DATA.glob("*.csv")) - {STARTER_DATA / "interviews.csv"}),
+}
 RECALLS = (0.1, 0.2, 0.5, 0.8)
 
 # The library's options, each against its default (the last entry). "binary motivation" learns
@@ -54,6 +59,8 @@ LIBRARY_OPTIONS: dict[str, dict] = {
     "dtors-nlp, context never": {"use_context": False},
     "dtors-nlp, C fixed at 1": {"c": 1.0},
     "dtors-nlp, prior weight 1": {"prior_weight": 1.0},
+    "dtors-nlp, prior: the starter vignettes only": {"prior_data": "vignettes"},
+    "dtors-nlp, prior: the starter interviews only": {"prior_data": "interviews"},
     "dtors-nlp, binary motivation": {"binary_motivation": True},
     "dtors-nlp, likely band at precision 0.80": {"likely_precision": 0.80},
     "dtors-nlp, no word features": {"word_features": False},
@@ -154,6 +161,8 @@ def run_library(
     shape = (len(passages), len(codes))
     run = HeldOutRun(np.zeros(shape), np.zeros(shape, bool), np.zeros(shape, np.int8))
     options = dict(options)
+    if options.get("prior_data") in STARTER_PARTS:
+        options["prior_data"] = dn.load_coded(STARTER_PARTS[options["prior_data"]])
     if options.pop("binary_motivation", False):
         options["codebook"] = binary_motivation(dn.load_codebook())
     for fold in np.unique(folds):

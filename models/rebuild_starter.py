@@ -32,12 +32,12 @@ def main() -> None:
     passages = dn.load_coded(STARTER / "training-data")
     if fast:
         model = dn.CodeSuggester(
-            name=f"dtors-starter-fast {dn.__version__}", embedder=STATIC_EMBEDDER
+            name=f"dtors-starter-fast {dn.__version__}", embedder=STATIC_EMBEDDER, prior_data=None
         )
         model.fit_coded(passages).save(FAST, force=True)
         print(f"rebuilt {FAST} from {len(passages)} passages")
         return
-    model = dn.CodeSuggester(name=NAME).fit_coded(passages)
+    model = dn.CodeSuggester(name=NAME, prior_data=None).fit_coded(passages)
     staging = HERE / ".dtors-starter-new"
     model.save(staging, force=True)
     for file in staging.iterdir():  # keep training-data/ beside the model files

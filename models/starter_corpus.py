@@ -37,7 +37,7 @@ TRAINING_CSV = HERE / "dtors-starter" / "training-data" / "interviews.csv"
 PROJECT = CORPUS / "coding.qdpx"
 SHEET_FIELDS = ["transcript", "passage", "speaker", "context", "text", "codes"]
 TRAINING_FIELDS = ["text", "codes", "transcript", "speaker", "context"]
-CODER = "dtors-nlp team (first coding, reconciled with a blind second coding)"
+CODER = "starter corpus coders (first coding, reconciled with a blind second coding)"
 
 
 def transcripts(paths: Iterable[Path]) -> dict[str, dn.Transcript]:
@@ -147,11 +147,9 @@ def final_coding(known: dict[str, dn.Transcript], codebook: dn.Codebook) -> dict
     return coding
 
 
-def build() -> None:
-    """The starter training set and the coding as a REFI-QDA project, from the final coding."""
-    known, codebook = corpus_transcripts(), dn.load_codebook()
-    coding = final_coding(known, codebook)
-    rows = [
+def training_rows(known: dict[str, dn.Transcript], coding: dict) -> list[dict]:
+    """The training set's rows: every passage of every interview, with its final codes."""
+    return [
         {
             "text": passage.text,
             "codes": ";".join(sorted(coding[t.id, index])),
@@ -162,7 +160,14 @@ def build() -> None:
         for t in known.values()
         for index, passage in enumerate(t.passages)
     ]
-    write_rows(TRAINING_CSV, TRAINING_FIELDS, rows)
+
+
+def build(training_csv: Path = TRAINING_CSV, project: Path = PROJECT) -> None:
+    """The starter training set and the coding as a REFI-QDA project, from the final coding."""
+    known, codebook = corpus_transcripts(), dn.load_codebook()
+    coding = final_coding(known, codebook)
+    rows = training_rows(known, coding)
+    write_rows(training_csv, TRAINING_FIELDS, rows)
     spans = [
         (t.id, passage.start, passage.end, code)
         for t in known.values()
@@ -170,10 +175,10 @@ def build() -> None:
         for code in sorted(coding[t.id, index])
     ]
     description = "Interviews written by the dtors-nlp team (illustrative, not DTORS data)."
-    write_coded_qdpx(PROJECT, known.values(), spans, codebook, CODER, description)
+    write_coded_qdpx(project, known.values(), spans, codebook, CODER, description)
     coded = sum(bool(row["codes"]) for row in rows)
-    print(f"wrote {TRAINING_CSV}: {len(rows)} passages of {len(known)} interviews, {coded} coded")
-    print(f"wrote {PROJECT}")
+    print(f"wrote {training_csv}: {len(rows)} passages of {len(known)} interviews, {coded} coded")
+    print(f"wrote {project}")
 
 
 def agreement() -> None:

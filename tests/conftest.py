@@ -18,7 +18,7 @@ def assert_offsets():
 
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
-STARTER_DATA = REPO / "models" / "dtors-starter" / "training-data"
+STARTER_DATA = REPO / "models" / "dtors-starter" / "training-data" / "vignettes"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,8 @@ def embedder(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def starter_passages():
-    """The illustrative starter training set written by the team."""
+    """The starter training set's 1,199 short vignettes written by the team (the whole
+    interviews beside them are tested in test_starter_corpus.py)."""
     from dtors_nlp.coded import load_coded
 
     return load_coded(STARTER_DATA)

@@ -297,7 +297,7 @@ def model_1_0(tmp_path_factory):
     known = frozenset(old.codes)
     passages = [
         dataclasses.replace(p, codes=p.codes & known, rejected=p.rejected & known)
-        for p in load_coded(REPO / "models" / "dtors-starter" / "training-data")
+        for p in load_coded(REPO / "models" / "dtors-starter" / "training-data" / "vignettes")
     ]
     embedder = Embedder(STATIC, cache=False)
     model = CodeSuggester(codebook=old, embedder=embedder, prior_data=None, name="team-2008")

@@ -47,7 +47,9 @@ def embedder(cache_dir) -> Embedder:
 def passages() -> list[CodedPassage]:
     """About a hundred passages from six interviews; the last three only partly judged."""
     coded = [
-        p for p in load_coded(STARTER / "pressure_motivation.csv") if p.transcript in TRANSCRIPTS
+        p
+        for p in load_coded(STARTER / "vignettes" / "pressure_motivation.csv")
+        if p.transcript in TRANSCRIPTS
     ]
     partial = [CodedPassage(p.text, p.codes, p.transcript, complete=False) for p in coded[-3:]]
     return coded[:-3] + partial

@@ -38,7 +38,7 @@ def dtors(*args: object, **env: str):
 @pytest.fixture(scope="module")
 def first_coded_set(tmp_path_factory) -> Path:
     """About 200 passages from 20 interviews, some 10 per code: a team's first coding."""
-    passages = dn.load_coded(STARTER)
+    passages = dn.load_coded(STARTER / "vignettes")
     transcripts = list(dict.fromkeys(p.transcript for p in passages))[::5][:20]
     chosen = [p for t in transcripts for p in [q for q in passages if q.transcript == t][:10]]
     path = tmp_path_factory.mktemp("first") / "coded.csv"

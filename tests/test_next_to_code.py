@@ -32,7 +32,7 @@ def embedder(cache_dir) -> Embedder:
 
 @pytest.fixture(scope="module")
 def coded() -> list[CodedPassage]:
-    return load_coded(STARTER / "pressure_motivation.csv")
+    return load_coded(STARTER / "vignettes" / "pressure_motivation.csv")
 
 
 @pytest.fixture(scope="module")
