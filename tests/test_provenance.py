@@ -112,7 +112,7 @@ def test_the_draft_shows_the_model_fingerprint(project, fingerprint):
 def test_verify_passes_on_an_untouched_draft(project, moved):
     result = verify(moved)
     assert result.exit_code == 0, result.output
-    assert "all 11 files unchanged" in result.output
+    assert "all 13 files unchanged" in result.output
     assert dn.verify_draft(project / "draft").ok  # inputs found where annotate ran
 
 
@@ -120,7 +120,7 @@ def test_verify_detects_a_changed_input_transcript(moved):
     with (moved / "inputs" / "p01-keyworker.txt").open("a", encoding="utf-8") as stream:
         stream.write(" ")
     result = verify(moved)
-    assert result.exit_code == 1 and "1 of 11 files changed or missing" in result.output
+    assert result.exit_code == 1 and "1 of 13 files changed or missing" in result.output
     assert statuses(moved)["inputs/p01-keyworker.txt"] == "changed"
 
 
