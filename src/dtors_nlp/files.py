@@ -1,13 +1,15 @@
-"""Writing outputs safely: never half-written, never overwriting without being asked."""
+"""Writing outputs safely (never half-written, never overwriting without being asked), and
+reading back the JSON documents the library writes."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from dtors_nlp.errors import OutputError
+from dtors_nlp.errors import DtorsError, OutputError
 
 
 def write_atomically(path: Path, content: str | bytes | Iterable[str]) -> None:
@@ -41,3 +43,23 @@ def refuse_overwrite(path: Path, force: bool) -> None:
     """Raise OutputError if ``path`` exists and ``force`` is not set."""
     if path.exists() and not force:
         raise OutputError("already exists (use --force to overwrite)", path)
+
+
+def read_json_document(
+    path: Path,
+    expected_format: str,
+    kind: str,
+    error: type[DtorsError] = DtorsError,
+    where: Path | None = None,
+    prefix: str = "",
+) -> dict:
+    """The JSON object in ``path`` whose ``format`` is ``expected_format``; otherwise ``error``
+    about ``where`` (default ``path``), saying it is damaged or not a ``kind`` of that format."""
+    where = path if where is None else where
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise error(f"{prefix}damaged (not valid JSON)", where) from None
+    if not isinstance(document, dict) or document.get("format") != expected_format:
+        raise error(f"{prefix}not a {expected_format} {kind}", where)
+    return document

@@ -35,7 +35,7 @@ import numpy as np
 from dtors_nlp.codebook import Codebook, codebook_from_dict, load_codebook
 from dtors_nlp.embed import DEFAULT_MODEL_NAME, Embedder, as_embedder
 from dtors_nlp.errors import DtorsError, ModelError
-from dtors_nlp.files import write_atomically
+from dtors_nlp.files import read_json_document, write_atomically
 from dtors_nlp.model import CodeSuggester
 from dtors_nlp.model_card import model_card
 
@@ -263,13 +263,7 @@ def _read_settings(folder: Path) -> dict:
     path = folder / "model.json"
     if not path.is_file():
         raise ModelError("not a model folder (no model.json)", folder)
-    try:
-        settings = json.loads(path.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelError("model.json is damaged (not valid JSON)", folder) from None
-    if not isinstance(settings, dict) or settings.get("format") != FORMAT:
-        raise ModelError(f"model.json is not a {FORMAT} model", folder)
-    return settings
+    return read_json_document(path, FORMAT, "model", ModelError, folder, "model.json is ")
 
 
 def _verify_checksums(folder: Path, checksums: dict[str, str], recorded: str | None) -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from dtors_nlp import __version__
 from dtors_nlp.errors import DtorsError, ModelError
-from dtors_nlp.files import write_atomically
+from dtors_nlp.files import read_json_document, write_atomically
 
 if TYPE_CHECKING:
     from dtors_nlp.model import CodeSuggester
@@ -196,12 +196,7 @@ def read_manifest(draft: str | PathLike[str]) -> dict:
             "(run annotate again to make one)",
             draft,
         )
-    try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DtorsError("damaged (not valid JSON)", path) from None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise DtorsError(f"not a {MANIFEST_FORMAT} manifest", path)
+    manifest = read_json_document(path, MANIFEST_FORMAT, "manifest")
     missing = [key for key in (*MANIFEST_FIELDS, "inputs", "outputs") if key not in manifest]
     if missing:
         raise DtorsError(f"damaged (no {missing[0]!r})", path)
