@@ -307,7 +307,7 @@ def write_qdpx(
     """
     path = Path(path)
     transcripts = list(transcripts)
-    by_transcript = _group_suggestions(suggestions, [t.id for t in transcripts], path)
+    by_transcript = _group(suggestions, [t.id for t in transcripts], path, "suggestion")
     user = _model_user(model_name)
     root, sources, files = _project(path, transcripts, codebook, user)
     notes = Element("Notes")
@@ -342,7 +342,7 @@ def write_coded_qdpx(
     path = Path(path)
     transcripts = list(transcripts)
     spans = [CodedSpan(*coding) for coding in codings]
-    by_transcript = _group_spans(spans, [t.id for t in transcripts], path)
+    by_transcript = _group(spans, [t.id for t in transcripts], path, "coding")
     user = User(make_guid("user", coder), _xml_text(coder))
     root, sources, files = _project(path, transcripts, codebook, user)
     for transcript, source in zip(transcripts, sources, strict=True):
@@ -395,21 +395,9 @@ def _model_user(model_name: str) -> User:
     return User(make_guid("user", name), _xml_text(name))
 
 
-def _group_suggestions(
-    suggestions: Iterable[Suggestion], transcript_ids: list[str], path: Path
-) -> dict[str, list[Suggestion]]:
-    """Suggestions per transcript, in text order; OutputError for unknown transcripts, twins."""
-    return _group(suggestions, transcript_ids, path, "suggestion")
-
-
-def _group_spans(
-    spans: Iterable[CodedSpan], transcript_ids: list[str], path: Path
-) -> dict[str, list[CodedSpan]]:
-    """Codings per transcript, in text order; OutputError for unknown transcripts, twins."""
-    return _group(spans, transcript_ids, path, "coding")
-
-
 def _group(items: Iterable, transcript_ids: list[str], path: Path, kind: str) -> dict[str, list]:
+    """Suggestions or codings (``kind``) per transcript, in text order; OutputError for unknown
+    transcripts, two transcripts with one id, and an item given twice."""
     known = set(transcript_ids)
     if len(known) < len(transcript_ids):
         raise OutputError("two transcripts have the same id", path)
