@@ -475,10 +475,11 @@ class CodeSuggester(BaseEstimator):
     def _nearest_exemplars(self, vectors: np.ndarray):
         """A function (row, code) -> the nearest hand-coded passages for that code."""
         similarity = vectors @ self.exemplar_vectors_.astype(np.float32).T
-        column_of = {code: i for i, code in enumerate(self.codes)}
+        exemplars_of = zip(self.codes, self.exemplar_codes_.T)
+        having = {code: np.flatnonzero(column) for code, column in exemplars_of}
 
         def nearest(row: int, code: str) -> list[str]:
-            candidates = np.flatnonzero(self.exemplar_codes_[:, column_of[code]])
+            candidates = having[code]
             best = candidates[np.argsort(-similarity[row, candidates])[: self.n_exemplars]]
             return [self.exemplar_texts_[i] for i in best]
 

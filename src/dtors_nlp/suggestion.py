@@ -43,7 +43,7 @@ class Suggestion:
         ValueError names the field at fault: a missing field, a value of the wrong type, offsets
         out of order, a confidence outside 0-1 or an unknown band.
         """
-        missing = [f.name for f in fields(cls) if f.name not in row]
+        missing = [name for name in FIELDS if name not in row]
         if missing:
             raise ValueError(f"suggestion has no {', '.join(missing)}")
         if not isinstance(row["exemplars"], (list, tuple)):
@@ -70,6 +70,7 @@ class Suggestion:
             raise ValueError(f"{where}: band {self.band!r} is not one of {', '.join(BANDS)}")
 
 
+FIELDS = tuple(f.name for f in fields(Suggestion))  # in the order of every output's columns
 TEXT_FIELDS = ("transcript", "source", "speaker", "text", "code", "band", "model")
 OFFSET_FIELDS = ("passage", "start", "end")
 

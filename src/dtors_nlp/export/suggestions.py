@@ -8,18 +8,18 @@ so that Excel opens them correctly. Every file is written whole or not at all.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from pathlib import Path
 
 from dtors_nlp.files import write_atomically
-from dtors_nlp.suggestion import Suggestion
+from dtors_nlp.suggestion import FIELDS, Suggestion
 
-FIELDS = tuple(field.name for field in dataclasses.fields(Suggestion))
 SUMMARY_FIELDS = ("transcript", "source", "code", "likely", "review", "model_fingerprint")
+ROWS_PER_CHUNK = 1000  # CSV rows formatted before each write
 
 
 def write_jsonl(path: Path, suggestions: Iterable[Suggestion]) -> None:
@@ -72,8 +72,9 @@ def _csv_lines(fields: Sequence[str], rows: Iterable[Mapping]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     yield "\ufeff" + buffer.getvalue()
-    for row in rows:
+    remaining = iter(rows)
+    while chunk := list(islice(remaining, ROWS_PER_CHUNK)):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(row)
+        writer.writerows(chunk)
         yield buffer.getvalue()
