@@ -8,6 +8,8 @@ A model may also be named as on the Hugging Face hub (``sentence-transformers/al
 when the user's own Hugging Face cache already holds it: it is looked up there, never downloaded.
 Embeddings are cached on disk, keyed by the model's identity and the text, so that re-annotating
 a folder reuses them. The cache holds vectors derived from interview text: see docs/privacy.md.
+A transformer pads each text to its own rounded length (``length_batches``), so that a text's
+vector depends on the text alone, however a run is cut into batches.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from dtors_nlp.errors import ModelError
 from dtors_nlp.progress import track
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+BATCH_SIZE = 32  # texts encoded at once
+LENGTH_STEP = 8  # a transformer pads each text to a multiple of this many tokens
+MIN_BATCH_TOKENS = 512  # and fills up smaller batches (see length_batches)
+CACHE_VERSION = 2  # 2: vectors that do not depend on their batch (see length_batches)
 IDENTITY_FILES = (
     "config.json",
     "modules.json",
@@ -150,7 +156,7 @@ class Embedder:
         self,
         model: str | PathLike[str] | None = None,
         cache: bool | str | PathLike[str] = True,
-        batch_size: int = 64,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.model_path = resolve_model(model) if model is not None else default_model_path()
         if model is None:
@@ -198,17 +204,12 @@ class Embedder:
 
     def _encode_uncached(self, texts: list[str], description: str) -> np.ndarray:
         model = self._sentence_model()
-        order = np.argsort([len(text) for text in texts])  # similar lengths pad less
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        if isinstance(model, StaticEncoder):
+            return model.encode(texts)  # averaged token vectors: quick, and nothing is padded
+        batches = length_batches(model, texts, self.batch_size)
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for batch in track(batches, description, total=len(batches)):
-            vectors[batch] = model.encode(
-                [texts[i] for i in batch],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        for batch, length in track(batches, description, total=len(batches)):
+            vectors[batch] = encode_padded(model, [texts[i] for i in batch], length)
         return vectors
 
     def _sentence_model(self):
@@ -218,7 +219,8 @@ class Embedder:
 
     def _open_cache(self) -> EmbeddingCache | None:
         if self.cache_dir is not None and self._cache is None:
-            self._cache = EmbeddingCache(self.cache_dir, self.identity.replace("@", "-"))
+            name = f"{self.identity.replace('@', '-')}-v{CACHE_VERSION}"
+            self._cache = EmbeddingCache(self.cache_dir, name)
         return self._cache
 
     def close(self) -> None:
@@ -232,6 +234,54 @@ class Embedder:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def length_batches(model, texts: list[str], size: int) -> list[tuple[np.ndarray, int]]:
+    """``(indices, padded length)`` batches of at most ``size`` texts whose token counts round
+    up to the same multiple of ``LENGTH_STEP``: each text is padded to its own rounded length.
+
+    A transformer's vector for a text moves in its last digits (about 1e-7) with the shape of
+    the batch it is encoded in: with the padded length, and on several threads with the number
+    of rows when the batch is small. Padding each text to its own rounded length, and filling
+    small batches up (``encode_padded``), makes the vector depend on the text alone, so that a
+    run cut into other batches (on a cluster, through the cache, one transcript or a folder)
+    gives the same numbers (``tests/test_embedding.py``).
+    """
+    lengths = np.concatenate(
+        [
+            _preprocess(model, texts[i : i + 1024])["attention_mask"].sum(dim=1).numpy()
+            for i in range(0, len(texts), 1024)
+        ]
+    )
+    padded = np.minimum(-(-lengths // LENGTH_STEP) * LENGTH_STEP, model.max_seq_length)
+    batches = []
+    for length in np.unique(padded):
+        group = np.flatnonzero(padded == length)
+        batches += [(group[i : i + size], int(length)) for i in range(0, len(group), size)]
+    return batches
+
+
+def encode_padded(model, texts: list[str], length: int) -> np.ndarray:
+    """Unit-length vectors of ``texts``, padded to ``length`` tokens, in a batch filled up with
+    copies of the first text (whose vectors are dropped) to at least ``MIN_BATCH_TOKENS``."""
+    import torch
+
+    rows = -(-MIN_BATCH_TOKENS // length)
+    filled = texts + texts[:1] * (rows - len(texts))
+    features = _preprocess(model, filled)
+    for key, value in features.items():
+        if torch.is_tensor(value) and value.dim() == 2:
+            features[key] = torch.nn.functional.pad(value, (0, length - value.shape[1]))
+    with torch.inference_mode():
+        vectors = model(features)["sentence_embedding"]
+    return torch.nn.functional.normalize(vectors, dim=1)[: len(texts)].float().numpy()
+
+
+def _preprocess(model, texts: list[str]) -> dict:
+    """The model's tokenised input for ``texts`` (``preprocess`` in sentence-transformers 5.x
+    and later, ``tokenize`` before)."""
+    preprocess = getattr(model, "preprocess", None) or model.tokenize
+    return preprocess(texts)
 
 
 def as_embedder(embedder: Embedder | str | PathLike[str] | None) -> Embedder:
