@@ -1,7 +1,7 @@
 """annotate on a dask.distributed cluster: a real LocalCluster of two worker processes.
 
 The runs use the fast starter model (static embeddings), so that a run takes a second and the
-tests check the distribution, not the encoder: the same batches and outputs as a local run, a
+tests check the distribution, not the encoder: the same outputs as a local run, a
 worker killed mid-run, a scheduler that is not there, dask not installed.
 """
 
@@ -69,6 +69,7 @@ def corpus(tmp_path_factory, starter_passages) -> Path:
 def one_file_per_batch(monkeypatch):
     """Many small batches, so that both workers get some."""
     monkeypatch.setattr(dtors_nlp.annotate, "BYTES_PER_BATCH", 1)
+    monkeypatch.setattr(dtors_nlp.annotate, "BYTES_PER_TASK", 1)
 
 
 def fast_model():

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 FORMATS = ("jsonl", "csv", "qdpx", "html")
 RUN_STATE = ".dtors-nlp-annotate.json"
 BYTES_PER_BATCH = 500_000  # files read and coded together: about 2,000 passages of text
+BYTES_PER_TASK = 125_000  # a cluster task's files: smaller, so that the workers finish together
 SKIPPED_SHOWN = 10  # files named in the error when none could be read
 
 
@@ -137,11 +138,12 @@ def annotate(
     known = {} if force else _known_parts(parts)
     listed = [Input(i, str(path), path) for i, path in enumerate(list_inputs(inputs))]
     if client is None:
-        results = (r for batch in batches(listed) for r in code_files(batch, model, known, keep))
+        work = batches(listed, BYTES_PER_BATCH)
+        results = (r for batch in work for r in code_files(batch, model, known, keep))
     else:
         from dtors_nlp.distributed import code_on_cluster
 
-        results = code_on_cluster(client, batches(listed), model, known, keep)
+        results = code_on_cluster(client, batches(listed, BYTES_PER_TASK), model, known, keep)
     tracked = track(results, "Reading and coding transcripts", total=len(listed))
     done, read = _collect(tracked, parts, report)
     if not done and report.skipped:
@@ -160,17 +162,17 @@ def annotate(
     return report
 
 
-def batches(inputs: Sequence[Input]) -> list[list[Input]]:
-    """Consecutive inputs, grouped until they hold ``BYTES_PER_BATCH``: the unit of work, the
-    same whether coded here or on a cluster, so that the passages embedded together are too."""
+def batches(inputs: Sequence[Input], size: int) -> list[list[Input]]:
+    """Consecutive inputs, grouped until they hold ``size`` bytes: the unit of work. The
+    outputs do not depend on it, as a sentence vector depends on its text alone."""
     groups: list[list[Input]] = [[]]
-    size = 0
+    held = 0
     for item in inputs:
         groups[-1].append(item)
-        size += item.path.stat().st_size if item.path.is_file() else 0
-        if size >= BYTES_PER_BATCH:
+        held += item.path.stat().st_size if item.path.is_file() else 0
+        if held >= size:
             groups.append([])
-            size = 0
+            held = 0
     return [group for group in groups if group]
 
 

@@ -1,11 +1,12 @@
 """Annotate on a ``dask.distributed`` cluster: a local run's batches, coded on workers.
 
-The client (where ``annotate`` runs) lists the inputs and groups them into the same batches as
-a local run; each batch is one task. A worker reads, segments, embeds and codes its batch with
-the model it loaded once per process, after checking every checksum and that the folder's
-fingerprint is the client's; the client writes the suggestions into ``OUT/.parts/`` as batches
-finish. Same batches and same code give the same outputs as a local run. A worker that dies
-loses only its unfinished batches, which the scheduler gives to another worker.
+The client (where ``annotate`` runs) lists the inputs and groups them into batches, a quarter
+the size of a local run's so that the workers finish together; each batch is one task. A worker
+reads, segments, embeds and codes its batch with the model it loaded once per process, after
+checking every checksum and that the folder's fingerprint is the client's; the client writes
+the suggestions into ``OUT/.parts/`` as batches finish. The same code, and sentence vectors that
+depend on their text alone, give the same outputs as a local run. A worker that dies loses only
+its unfinished batches, which the scheduler gives to another worker.
 
 Workers must see the inputs and the model folder at the client's absolute paths (a shared
 filesystem). They cache embeddings only where the client's cache points if the user chose it
