@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import dtors_nlp as dn
-from dtors_nlp.embed import BATCH_SIZE, Embedder, length_batches
+from dtors_nlp.embed import BATCH_SIZE, MAX_BATCH_TOKENS, Embedder, length_batches
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "transcripts"
 
@@ -58,6 +58,8 @@ def test_padding_to_rounded_lengths_gives_the_sentence_models_own_vectors(uncach
     batches = length_batches(model, texts, BATCH_SIZE)
     assert sorted(i for batch, _ in batches for i in batch) == list(range(len(texts)))
     assert all(len(batch) <= BATCH_SIZE and length % 8 == 0 for batch, length in batches)
+    assert all(len(batch) * length <= MAX_BATCH_TOKENS for batch, length in batches)
+    assert max(length for _, length in batches) == model.max_seq_length  # the long text
 
 
 def test_a_transcript_gets_the_same_confidences_alone_as_beside_others(small_model, uncached):

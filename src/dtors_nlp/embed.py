@@ -30,6 +30,7 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 BATCH_SIZE = 32  # texts encoded at once
 LENGTH_STEP = 8  # a transformer pads each text to a multiple of this many tokens
 MIN_BATCH_TOKENS = 512  # and fills up smaller batches (see length_batches)
+MAX_BATCH_TOKENS = 4096  # fewer texts a batch when they are long: bounds the peak memory
 CACHE_VERSION = 2  # 2: vectors that do not depend on their batch (see length_batches)
 IDENTITY_FILES = (
     "config.json",
@@ -237,8 +238,9 @@ class Embedder:
 
 
 def length_batches(model, texts: list[str], size: int) -> list[tuple[np.ndarray, int]]:
-    """``(indices, padded length)`` batches of at most ``size`` texts whose token counts round
-    up to the same multiple of ``LENGTH_STEP``: each text is padded to its own rounded length.
+    """``(indices, padded length)`` batches of at most ``size`` texts (and ``MAX_BATCH_TOKENS``
+    tokens) whose token counts round up to the same multiple of ``LENGTH_STEP``: each text is
+    padded to its own rounded length.
 
     A transformer's vector for a text moves in its last digits (about 1e-7) with the shape of
     the batch it is encoded in: with the padded length, and on several threads with the number
@@ -257,7 +259,8 @@ def length_batches(model, texts: list[str], size: int) -> list[tuple[np.ndarray,
     batches = []
     for length in np.unique(padded):
         group = np.flatnonzero(padded == length)
-        batches += [(group[i : i + size], int(length)) for i in range(0, len(group), size)]
+        rows = max(1, min(size, MAX_BATCH_TOKENS // int(length)))
+        batches += [(group[i : i + rows], int(length)) for i in range(0, len(group), rows)]
     return batches
 
 
