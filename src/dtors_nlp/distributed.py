@@ -1,4 +1,4 @@
-"""Annotate on a ``dask.distributed`` cluster: a local run's batches, coded on workers.
+"""Annotate on a ``dask.distributed`` cluster: batches of files, coded on workers.
 
 The client (where ``annotate`` runs) lists the inputs and groups them into batches, a quarter
 the size of a local run's so that the workers finish together; each batch is one task. A worker

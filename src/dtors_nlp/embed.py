@@ -281,8 +281,8 @@ def encode_padded(model, texts: list[str], length: int) -> np.ndarray:
 
 
 def _preprocess(model, texts: list[str]) -> dict:
-    """The model's tokenised input for ``texts`` (``preprocess`` in sentence-transformers 5.x
-    and later, ``tokenize`` before)."""
+    """The model's tokenised input for ``texts`` (``preprocess`` in recent sentence-transformers,
+    ``tokenize`` in older ones)."""
     preprocess = getattr(model, "preprocess", None) or model.tokenize
     return preprocess(texts)
 
