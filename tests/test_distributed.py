@@ -185,3 +185,17 @@ def test_a_cluster_run_needs_a_saved_model(client, corpus, tmp_path):
     del model.folder_
     with pytest.raises(DtorsError, match="needs a saved model"):
         dtors_nlp.annotate.annotate([corpus], tmp_path / "out", model, client=client)
+
+
+def test_cluster_batches_shrink_towards_the_end_and_keep_every_file_in_order(tmp_path):
+    inputs = []
+    for number in range(40):
+        path = tmp_path / f"int{number:02}.txt"
+        path.write_text("x" * 1000, "utf-8")
+        inputs.append(dtors_nlp.annotate.Input(number, path.name, path))
+    local = dtors_nlp.annotate.batches(inputs, 5000)
+    tapered = dtors_nlp.annotate.batches(inputs, 5000, workers=2)
+    assert [len(batch) for batch in local] == [5] * 8
+    sizes = [len(batch) for batch in tapered]
+    assert max(sizes) == 5 and sizes == sorted(sizes, reverse=True) and sizes[-4:] == [1] * 4
+    assert [item for batch in tapered for item in batch] == inputs

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 FORMATS = ("jsonl", "csv", "qdpx", "html")
 RUN_STATE = ".dtors-nlp-annotate.json"
 BYTES_PER_BATCH = 500_000  # files read and coded together: about 2,000 passages of text
-BYTES_PER_TASK = 125_000  # a cluster task's files: smaller, so that the workers finish together
+BYTES_PER_TASK = 125_000  # a cluster task's files at most (fewer towards the end of a run)
 SKIPPED_SHOWN = 10  # files named in the error when none could be read
 
 
@@ -143,7 +143,7 @@ def annotate(
     else:
         from dtors_nlp.distributed import code_on_cluster
 
-        results = code_on_cluster(client, batches(listed, BYTES_PER_TASK), model, known, keep)
+        results = code_on_cluster(client, listed, model, known, keep)
     tracked = track(results, "Reading and coding transcripts", total=len(listed))
     done, read = _collect(tracked, parts, report)
     if not done and report.skipped:
@@ -162,18 +162,29 @@ def annotate(
     return report
 
 
-def batches(inputs: Sequence[Input], size: int) -> list[list[Input]]:
+def batches(inputs: Sequence[Input], size: int, workers: int = 0) -> list[list[Input]]:
     """Consecutive inputs, grouped until they hold ``size`` bytes: the unit of work. The
-    outputs do not depend on it, as a sentence vector depends on its text alone."""
-    groups: list[list[Input]] = [[]]
-    held = 0
+    outputs do not depend on it, as a sentence vector depends on its text alone.
+
+    ``workers``: when more than 0, each batch also holds at most ``1 / (2 * workers)`` of the
+    bytes not yet grouped, so batches shrink towards the end of the run and no worker is left
+    coding a long last batch while the others wait (guided self-scheduling).
+    """
+    left = sum(map(_bytes, inputs))
+    groups: list[list[Input]] = []
+    held = limit = 0.0
     for item in inputs:
-        groups[-1].append(item)
-        held += item.path.stat().st_size if item.path.is_file() else 0
-        if held >= size:
+        if not groups or held >= limit:
             groups.append([])
-            held = 0
-    return [group for group in groups if group]
+            held, limit = 0, size if workers <= 0 else min(size, left / (2 * workers))
+        groups[-1].append(item)
+        held += _bytes(item)
+        left -= _bytes(item)
+    return groups
+
+
+def _bytes(item: Input) -> int:
+    return item.path.stat().st_size if item.path.is_file() else 0
 
 
 def code_files(

@@ -1,7 +1,8 @@
 """Annotate on a ``dask.distributed`` cluster: batches of files, coded on workers.
 
-The client (where ``annotate`` runs) lists the inputs and groups them into batches, a quarter
-the size of a local run's so that the workers finish together; each batch is one task. A worker
+The client (where ``annotate`` runs) lists the inputs and groups them into batches, at most a
+quarter the size of a local run's and shrinking towards the end of the run so that the workers
+finish together; each batch is one task. A worker
 reads, segments, embeds and codes its batch with the model it loaded once per process, after
 checking every checksum and that the folder's fingerprint is the client's; the client writes
 the suggestions into ``OUT/.parts/`` as batches finish. The same code, and sentence vectors that
@@ -16,6 +17,8 @@ their own: with the default cache, they use none (see docs/privacy.md).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import threading
 import warnings
@@ -23,7 +26,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from dtors_nlp.annotate import FileResult, Input, code_files
+import dtors_nlp.annotate
+from dtors_nlp.annotate import FileResult, Input, batches, code_files
 from dtors_nlp.errors import DtorsError, ModelError
 
 if TYPE_CHECKING:
@@ -33,6 +37,8 @@ if TYPE_CHECKING:
     from dtors_nlp.model import CodeSuggester
 
 CONNECT_TIMEOUT = 10  # seconds to wait for a scheduler
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+HEAP_BLOCKS_UP_TO = 32 * 1024 * 1024  # the largest mmap threshold glibc sets by itself
 EXTRA = 'pip install "dtors-nlp[dask]"'
 
 
@@ -94,21 +100,24 @@ def cluster_cache(embedder: Embedder) -> str | None:
 
 def code_on_cluster(
     client: Client,
-    batches: Sequence[Sequence[Input]],
+    inputs: Sequence[Input],
     model: CodeSuggester,
     known: Mapping[str, str],
     keep: bool,
 ) -> Iterator[FileResult]:
-    """``annotate.code_files`` for each batch on ``client``'s workers, results as they finish."""
+    """``annotate.code_files`` for batches of ``inputs`` on ``client``'s workers, results as
+    they finish. Batches shrink towards the end of the run, so that the workers finish together."""
     from distributed import KilledWorker, as_completed
 
     spec = model_spec(model)
+    workers = sum(client.nthreads().values())
+    work = batches(inputs, dtors_nlp.annotate.BYTES_PER_TASK, workers)
     [shared] = client.scatter([dict(known)], broadcast=True)
     futures = [
         client.submit(code_on_worker, _absolute(batch), spec, shared, keep, pure=False)
-        for batch in batches
+        for batch in work
     ]
-    batch_of = {future.key: batch for future, batch in zip(futures, batches)}
+    batch_of = {future.key: batch for future, batch in zip(futures, work)}
     try:
         for future in as_completed(futures):
             try:
@@ -181,3 +190,19 @@ def _load_encoder(embedder: Embedder) -> None:
 
     embedder.dimension  # noqa: B018 -- loads the model, which sets torch's threads
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or 1))
+    _keep_tensors_on_the_heap()
+
+
+def _keep_tensors_on_the_heap() -> None:
+    """Let glibc reuse freed tensor memory on a dask worker, as it does in a local run.
+
+    Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` so that workers give memory back to the system.
+    Setting it also fixes glibc's mmap threshold at 128 KiB, so every tensor larger than that is
+    mapped and zeroed afresh: a worker encoded 15% slower (80 against 96 passages a second on one
+    thread here). A 32 MiB threshold keeps those blocks on the heap; the trim threshold still
+    returns the heap's free top. Left alone if the user set the threshold, or off glibc.
+    """
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, HEAP_BLOCKS_UP_TO)
