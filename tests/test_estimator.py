@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -71,3 +73,17 @@ def test_to_state_and_from_state_rebuild_the_same_model(small_model, starter_pas
 def test_to_state_before_fit_raises_not_fitted():
     with pytest.raises(NotFittedError):
         dn.CodeSuggester().to_state()
+
+
+def test_an_unknown_parameter_is_refused():
+    with pytest.raises(ValueError, match="no parameter 'folds_'"):
+        dn.CodeSuggester().set_params(folds_=3)
+
+
+def test_loading_a_model_imports_no_scikit_learn():
+    code = (
+        "import sys; from dtors_nlp.persist import load_model; load_model(); "
+        "print('sklearn' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -1,7 +1,8 @@
 """CodeSuggester: learns from hand-coded passages and suggests codes with calibrated confidence.
 
-A scikit-learn estimator: parameters in ``__init__`` (so ``get_params``, ``set_params`` and
-``sklearn.base.clone`` work), checked when ``fit`` starts; ``fit`` returns ``self``;
+A scikit-learn estimator (``estimator.py``, without importing scikit-learn until ``fit``):
+parameters in ``__init__`` (so ``get_params``, ``set_params`` and ``sklearn.base.clone`` work),
+checked when ``fit`` starts; ``fit`` returns ``self``;
 ``predict_proba`` returns an array whose columns follow ``model.codes``; learned state in
 attributes ending in ``_``; predicting before ``fit`` raises ``NotFittedError``.
 
@@ -24,14 +25,13 @@ from datetime import date
 from os import PathLike
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
 from dtors_nlp import __version__
 from dtors_nlp.codebook import Codebook, codebook_from_dict, load_codebook
 from dtors_nlp.coded import CodedPassage
 from dtors_nlp.embed import Embedder, as_embedder
 from dtors_nlp.errors import ParameterError, TrainingDataError
+from dtors_nlp.estimator import Estimator, check_fitted
 from dtors_nlp.heads import CalibratedHead, PriorRows
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import precision_recall_f1
@@ -77,7 +77,7 @@ class HeadSpec:
         return len(self.codes) + 1 if self.single_label else 2
 
 
-class CodeSuggester(BaseEstimator):
+class CodeSuggester(Estimator):
     """Suggest codebook codes for passages, each with a calibrated probability and a band.
 
     Parameters
@@ -248,7 +248,7 @@ class CodeSuggester(BaseEstimator):
     def to_state(self) -> tuple[dict[str, np.ndarray], dict]:
         """The fitted model as arrays (numbers and words) and JSON-able settings, parameters
         included; ``from_state`` rebuilds it from the two."""
-        check_is_fitted(self, "heads_")
+        check_fitted(self, "heads_")
         arrays = {
             "exemplar_vectors": self.exemplar_vectors_,
             "exemplar_codes": self.exemplar_codes_,
@@ -343,7 +343,7 @@ class CodeSuggester(BaseEstimator):
 
         In a single-label dimension the columns are exclusive (they sum to at most 1).
         """
-        check_is_fitted(self, "heads_")
+        check_fitted(self, "heads_")
         x, _ = self._features(list(texts), contexts if self.uses_context_ else None)
         return self._proba_from_features(x)
 
@@ -355,7 +355,7 @@ class CodeSuggester(BaseEstimator):
         Unlike the bands, which serve a coder's review, this is one best guess per code (at
         most one code per single-label dimension), for benchmarks and automatic use.
         """
-        check_is_fitted(self, "heads_")
+        check_fitted(self, "heads_")
         x, _ = self._features(list(texts), contexts if self.uses_context_ else None)
         decided: list[set[str]] = [set() for _ in range(x.shape[0])]
         for head, spec in zip(self.heads_, self.specs_):
@@ -374,7 +374,7 @@ class CodeSuggester(BaseEstimator):
 
     def suggest_many(self, transcripts: Sequence[Transcript]) -> dict[str, list[Suggestion]]:
         """Suggestions for several transcripts at once (their passages embedded in one batch)."""
-        check_is_fitted(self, "heads_")
+        check_fitted(self, "heads_")
         passages = [(t, i, p) for t in transcripts for i, p in enumerate(t.passages)]
         x, vectors = self._features(
             [p.text for _, _, p in passages],
