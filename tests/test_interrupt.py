@@ -203,3 +203,19 @@ def test_write_atomically_leaves_nothing_when_interrupted(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         files.write_atomically(target, "new")
     assert os.listdir(tmp_path) == ["suggestions.jsonl"] and target.read_text("utf-8") == "old"
+
+
+def test_tables_written_together_are_all_renamed_or_none(tmp_path):
+    paths = [tmp_path / "suggestions.jsonl", tmp_path / "suggestions.csv"]
+    for path in paths:
+        path.write_text("old", "utf-8")
+    with pytest.raises(KeyboardInterrupt), files.atomic_streams(paths) as streams:
+        for stream in streams:
+            stream.write(b"new")
+        raise KeyboardInterrupt
+    assert sorted(os.listdir(tmp_path)) == sorted(p.name for p in paths)
+    assert all(path.read_text("utf-8") == "old" for path in paths)
+    with files.atomic_streams(paths) as streams:
+        for stream in streams:
+            stream.write(b"new")
+    assert all(path.read_text("utf-8") == "new" for path in paths)

@@ -168,7 +168,7 @@ def test_a_run_that_stops_before_the_end_leaves_no_stale_manifest(moved, monkeyp
     def fail(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(suggestions, "write_csv", fail)
+    monkeypatch.setattr(suggestions, "write_tables", fail)
     with pytest.raises(KeyboardInterrupt):
         annotate([moved / "inputs"], moved / "draft", dn.load_model(), ("jsonl", "csv"))
     assert not (moved / "draft" / MANIFEST).exists()

@@ -361,16 +361,12 @@ def _write_outputs(
     report: AnnotationReport,
 ) -> None:
     (out / MANIFEST).unlink(missing_ok=True)  # an earlier run's, until this run's is written
-    written = [out / "summary.csv"]
+    tables = {"summary": out / "summary.csv"}
+    tables |= {name: out / f"suggestions.{name}" for name in ("jsonl", "csv") if name in formats}
     counted = _counting(_read_back(done), report)
     ids = [(d.id, d.source) for d in done]
-    files.write_summary(written[0], counted, ids, model.codes, short(fingerprint))
-    if "jsonl" in formats:
-        written.append(out / "suggestions.jsonl")
-        files.write_jsonl(written[-1], _read_back(done))
-    if "csv" in formats:
-        written.append(out / "suggestions.csv")
-        files.write_csv(written[-1], _read_back(done))
+    files.write_tables(tables, counted, ids, model.codes, short(fingerprint))
+    written = list(tables.values())
     if {"qdpx", "html"} & set(formats):
         groups = [[d] for d in done] if per_transcript else [done]
         for group in groups:

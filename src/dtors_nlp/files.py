@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from dtors_nlp.errors import DtorsError, OutputError
 
@@ -17,19 +19,40 @@ def write_atomically(path: Path, content: str | bytes | Iterable[str]) -> None:
 
     ``content`` may be an iterable of text chunks, written as they come (for large outputs).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     chunks = [content] if isinstance(content, (str, bytes)) else content
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    with atomic_streams([path]) as [stream]:
+        for chunk in chunks:
+            stream.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+
+
+@contextmanager
+def atomic_streams(paths: Sequence[Path]) -> Iterator[list[BinaryIO]]:
+    """Binary streams to temporary files beside ``paths``, renamed into place together when
+    the block ends; if it raises, the temporary files are removed and ``paths`` left as they were.
+    """
+    temporaries: list[str] = []
+    streams: list[BinaryIO] = []
     try:
-        os.chmod(temporary, 0o666 & ~_umask())  # as open() would, not mkstemp's 0600
-        with os.fdopen(handle, "wb") as stream:
-            for chunk in chunks:
-                stream.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+            )
+            temporaries.append(temporary)
+            os.chmod(temporary, 0o666 & ~_umask())  # as open() would, not mkstemp's 0600
+            streams.append(os.fdopen(handle, "wb"))
+        yield streams
+        for stream in streams:
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
+            stream.close()
+        for temporary, path in zip(temporaries, paths):
+            os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        for stream in streams:
+            stream.close()
+        for temporary in temporaries:
+            Path(temporary).unlink(missing_ok=True)
         raise
 
 
