@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +78,22 @@ def test_a_rerun_reuses_finished_transcripts(draft):
     assert result.exit_code == 0
     assert "0 transcripts coded" in result.output
     assert (draft / "suggestions.jsonl").read_text("utf-8") == before
+
+
+def test_a_warm_rerun_imports_no_encoder_spacy_or_scikit_learn(draft, tmp_path):
+    """Every vector and sentence boundary cached (by the draft's run): the issue's warm re-run."""
+    code = (
+        "import sys\n"
+        "from dtors_nlp.cli import main\n"
+        f"main(['--quiet', 'annotate', {str(EXAMPLES)!r}, '--out', {str(tmp_path / 'd')!r}],"
+        " standalone_mode=False)\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'sklearn', 'spacy')\n"
+        "print([name for name in heavy if name in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    rerun = (tmp_path / "d" / "suggestions.jsonl").read_bytes()
+    assert rerun == (draft / "suggestions.jsonl").read_bytes()
 
 
 def test_a_bad_file_is_skipped_and_reported(tmp_path):
@@ -218,10 +236,10 @@ def test_a_malformed_suggestion_row_names_its_fault(draft, change, problem):
 def test_a_damaged_part_is_reported_with_its_file_not_exported(tmp_path):
     out = tmp_path / "draft"
     assert run("annotate", EXAMPLES / "p01-keyworker.txt", "--out", out).exit_code == 0
-    (part,) = (out / ".parts").glob("*.json")
-    stored = json.loads(part.read_text("utf-8"))
-    stored["suggestions"][0]["band"] = "maybe"
-    part.write_text(json.dumps(stored), "utf-8")
+    (part,) = (out / ".parts").glob("*.jsonl")
+    fingerprint, first, *rest = part.read_text("utf-8").splitlines()
+    damaged = json.loads(first) | {"band": "maybe"}
+    part.write_text("\n".join([fingerprint, json.dumps(damaged), *rest]) + "\n", "utf-8")
     before = (out / "suggestions.jsonl").read_bytes()
     result = run("annotate", EXAMPLES / "p01-keyworker.txt", "--out", out)
     assert result.exit_code != 0

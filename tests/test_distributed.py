@@ -130,7 +130,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_duplicates_nothing(client, co
 
     def kill_after_the_first_part() -> None:
         deadline = time.monotonic() + 60
-        while not any((out / ".parts").glob("*.json")) and time.monotonic() < deadline:
+        while not any((out / ".parts").glob("*.jsonl")) and time.monotonic() < deadline:
             time.sleep(0.02)
         os.kill(victim, signal.SIGKILL)
         first_part.set()

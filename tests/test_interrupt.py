@@ -100,10 +100,10 @@ def test_interrupted_annotate_leaves_no_output_and_a_rerun_resumes(
     out = tmp_path / "out"
     parts = out / ".parts"
     process = start(["annotate", str(inputs), "--out", str(out)], tmp_path, ANNOTATE_ONE_AT_A_TIME)
-    stderr = interrupt_when(process, lambda: any(parts.glob("*.json")), signum, tmp_path)
+    stderr = interrupt_when(process, lambda: any(parts.glob("*.jsonl")), signum, tmp_path)
 
     assert "interrupted; nothing partial was written" in stderr
-    finished = len(list(parts.glob("*.json")))
+    finished = len(list(parts.glob("*.jsonl")))
     assert 1 <= finished < TRANSCRIPTS
     assert not [name for name in os.listdir(out) if not name.startswith(".")]  # no outputs
     assert leftovers(out) == []

@@ -107,3 +107,24 @@ def test_a_bracketed_note_after_a_full_stop_opens_the_next_sentence():
         '(pause) He said "no."',
         "“Right,” I said.",
     ]
+
+
+def test_cached_sentence_bounds_give_the_same_sentences_without_spacy(tmp_path):
+    transcript = transcript_of(
+        ("I", "Why? Tell me."),
+        ("R", "I was ill.  Then [laughs] I got better!\nYes."),
+        ("I", "Why?"),
+    )
+    fresh = split_sentences(transcript.turns)
+    assert split_sentences(transcript.turns, sentence_cache=tmp_path) == fresh
+    assert [p.name for p in tmp_path.iterdir()][0].startswith("sentences-fast-spacy")
+    code = (
+        "import sys\n"
+        "from dtors_nlp.segment import split_sentences\n"
+        "from dtors_nlp.transcripts.spans import Turn\n"
+        f"turns, folder = {transcript.turns!r}, {str(tmp_path)!r}\n"
+        "print([(s.start, s.end) for s in split_sentences(turns, sentence_cache=folder)])\n"
+        "print('spacy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == [str([(s.start, s.end) for s in fresh]), "False"]

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from dtors_nlp import __version__
 from dtors_nlp.errors import DtorsError, OutputError
@@ -51,6 +51,8 @@ RUN_STATE = ".dtors-nlp-annotate.json"
 BYTES_PER_BATCH = 500_000  # files read and coded together: about 2,000 passages of text
 BYTES_PER_TASK = 125_000  # a cluster task's files at most (fewer towards the end of a run)
 SKIPPED_SHOWN = 10  # files named in the error when none could be read
+PART_SUFFIX = ".jsonl"  # a transcript's fingerprint, then its lines of suggestions.jsonl
+T = TypeVar("T")
 
 
 @dataclass
@@ -197,10 +199,11 @@ def code_files(
     """
     results: list[FileResult] = []
     fresh: list[tuple[list[Outcome], int, Transcript]] = []  # where each new one's outcome goes
+    sentence_cache = model.embedder_.cache_dir  # beside the vectors, and off with them
     for item in inputs:
         record = file_record(item.path, item.name) if item.path.is_file() else None
         outcomes: list[Outcome] = []
-        for _, read in iter_transcripts(item.path):
+        for _, read in iter_transcripts(item.path, sentence_cache=sentence_cache):
             if isinstance(read, DtorsError):
                 outcomes.append(Outcome(item.name, problem=read.problem))
                 continue
@@ -214,14 +217,14 @@ def code_files(
         results.append(FileResult(item.index, record, outcomes))
     found = model.suggest_many([transcript for *_, transcript in fresh]) if fresh else {}
     for outcomes, place, transcript in fresh:
-        rows = [suggestion.to_dict() for suggestion in found.pop(transcript.id)]
-        part = {"fingerprint": _fingerprint(transcript), "suggestions": rows}
+        lines = [json.dumps({"fingerprint": _fingerprint(transcript)})]
+        lines += map(files.json_line, found.pop(transcript.id))
         outcomes[place] = Outcome(
             transcript.source,
             transcript.id,
             transcript.source,
             coded=True,
-            part=json.dumps(part, ensure_ascii=False),
+            part="".join(line + "\n" for line in lines),
             transcript=_kept(transcript, keep),
         )
     return results
@@ -317,7 +320,7 @@ def _prepare_out_dir(out: Path, model: CodeSuggester, force: bool) -> None:
 
 
 def _part_name(source: str, transcript_id: str) -> str:
-    return hashlib.sha256(f"{source}\0{transcript_id}".encode()).hexdigest()[:24] + ".json"
+    return hashlib.sha256(f"{source}\0{transcript_id}".encode()).hexdigest()[:24] + PART_SUFFIX
 
 
 def _part_path(parts: Path, source: str, transcript_id: str) -> Path:
@@ -332,23 +335,28 @@ def _fingerprint(transcript: Transcript) -> str:
 def _known_parts(parts: Path) -> dict[str, str]:
     """Each part file's name and the fingerprint of the transcript it was coded from."""
     known = {}
-    for path in parts.glob("*.json"):
+    for path in parts.glob(f"*{PART_SUFFIX}"):
         try:
-            known[path.name] = json.loads(path.read_text("utf-8"))["fingerprint"]
+            with path.open(encoding="utf-8") as lines:
+                known[path.name] = json.loads(lines.readline())["fingerprint"]
         except (OSError, ValueError, KeyError, TypeError):
             continue  # damaged: its transcript is coded again
     return known
 
 
-def _read_back(done: Iterable[_Done]) -> Iterator[Suggestion]:
-    """The suggestions of finished transcripts, read back from their parts one at a time."""
+def _read_back(done: Iterable[_Done]) -> Iterator[tuple[Suggestion, str]]:
+    """The suggestions of finished transcripts, each with its JSON line, read back from their
+    parts one at a time."""
     for finished in done:
-        rows = json.loads(finished.part.read_text("utf-8"))["suggestions"]
-        try:
-            yield from (Suggestion.from_dict(row) for row in rows)
-        except ValueError as error:
-            problem = f"damaged part of {finished.id!r} ({error}); run again with --force"
-            raise OutputError(problem, finished.part) from None
+        with finished.part.open(encoding="utf-8") as lines:
+            try:
+                if "fingerprint" not in json.loads(lines.readline()):
+                    raise ValueError("its first line has no fingerprint")
+                for line in lines:
+                    yield Suggestion.from_dict(json.loads(line)), line.rstrip("\n")
+            except (ValueError, KeyError, TypeError) as error:
+                problem = f"damaged part of {finished.id!r} ({error}); run again with --force"
+                raise OutputError(problem, finished.part) from None
 
 
 def _write_outputs(
@@ -372,7 +380,7 @@ def _write_outputs(
         for group in groups:
             stem = _safe_stem(group[0].id) if per_transcript else "draft"
             transcripts = [d.transcript for d in group]
-            found = list(_read_back(group))
+            found = [suggestion for suggestion, _ in _read_back(group)]
             written += _write_drafts(out, stem, transcripts, found, model, fingerprint, formats)
     skipped = out / "skipped.csv"
     if report.skipped:
@@ -384,12 +392,12 @@ def _write_outputs(
     report.outputs = written
 
 
-def _counting(suggestions: Iterable[Suggestion], report: AnnotationReport) -> Iterator[Suggestion]:
-    """``suggestions`` unchanged, counted into ``report.suggestions``."""
+def _counting(items: Iterable[T], report: AnnotationReport) -> Iterator[T]:
+    """``items`` unchanged, counted into ``report.suggestions``."""
     report.suggestions = 0
-    for suggestion in suggestions:
+    for item in items:
         report.suggestions += 1
-        yield suggestion
+        yield item
 
 
 def _write_drafts(

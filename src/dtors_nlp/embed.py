@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
 
+from dtors_nlp.cache import ArrayCache
 from dtors_nlp.errors import ModelError
 from dtors_nlp.progress import track
 
@@ -107,41 +107,6 @@ def resolve_model(model: str | PathLike[str]) -> Path:
     )
 
 
-class EmbeddingCache:
-    """Vectors on disk in one SQLite file per model, keyed by a hash of the text."""
-
-    def __init__(self, folder: Path, model_identity: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / f"embeddings-{model_identity}.sqlite"
-        self._connection = sqlite3.connect(self.path)
-        self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
-        )
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
-        found: dict[str, np.ndarray] = {}
-        for begin in range(0, len(keys), 500):
-            chunk = keys[begin : begin + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._connection.execute(
-                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk
-            )
-            found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
-        return found
-
-    def put_many(self, keys: list[str], vectors: np.ndarray) -> None:
-        rows = [(key, vector.astype(np.float32).tobytes()) for key, vector in zip(keys, vectors)]
-        with self._connection:
-            self._connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
-
-    def close(self) -> None:
-        self._connection.close()
-
-
 class Embedder:
     """Turns texts into unit-length sentence vectors, with batching and an on-disk cache.
 
@@ -172,7 +137,7 @@ class Embedder:
             None if cache is False else (default_cache_dir() if cache is True else Path(cache))
         )
         self._model = None
-        self._cache: EmbeddingCache | None = None
+        self._cache: ArrayCache | None = None
 
     def __deepcopy__(self, memo: dict) -> Embedder:
         """The same Embedder: it learns nothing, so clones of a model share it (and its
@@ -191,7 +156,7 @@ class Embedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        keys = [EmbeddingCache.key(text) for text in texts]
+        keys = [ArrayCache.key(text) for text in texts]
         cache = self._open_cache()
         known = cache.get_many(list(set(keys))) if cache else {}
         missing = list(dict.fromkeys(k for k in keys if k not in known))
@@ -218,10 +183,10 @@ class Embedder:
             self._model = load_sentence_model(self.model_path)
         return self._model
 
-    def _open_cache(self) -> EmbeddingCache | None:
+    def _open_cache(self) -> ArrayCache | None:
         if self.cache_dir is not None and self._cache is None:
-            name = f"{self.identity.replace('@', '-')}-v{CACHE_VERSION}"
-            self._cache = EmbeddingCache(self.cache_dir, name)
+            name = f"embeddings-{self.identity.replace('@', '-')}-v{CACHE_VERSION}.sqlite"
+            self._cache = ArrayCache(self.cache_dir / name, np.float32)
         return self._cache
 
     def close(self) -> None:

@@ -9,14 +9,24 @@ Passages are the units the model codes: every interviewee turn, split into windo
 ``max_sentences`` sentences and ``max_words`` words (a longer sentence stands alone). Each
 passage keeps as ``context`` the nearest preceding interviewer turn, or its last sentences up to
 ``max_words`` words when that turn is longer.
+
+Splitting turns into sentences is most of the work: given a ``sentence_cache`` folder, each turn's
+sentence boundaries are kept there, so a transcript read again loads no spaCy at all.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
+from importlib.metadata import version
+from os import PathLike
+from pathlib import Path
 
+import numpy as np
+
+from dtors_nlp.cache import ArrayCache
 from dtors_nlp.errors import DtorsError, TranscriptError
 from dtors_nlp.transcripts.spans import Passage, Sentence, Transcript, Turn
 
@@ -25,14 +35,19 @@ BATCH_SIZE = 256
 # The longest turn each segmenter takes: spaCy's own limit (1,000,000) guards its parser, which
 # the sentencizer does not need; the small pipeline's senter needs some 4 GB for 1,000,000.
 MAX_TURN_CHARS = {"fast": 10_000_000, "spacy": 100_000}
+BOUNDS_VERSION = 1  # of the cached sentence boundaries: raise it when the splitting changes
 
 
 def segment(
-    transcript: Transcript, segmenter: str = "fast", max_sentences: int = 3, max_words: int = 80
+    transcript: Transcript,
+    segmenter: str = "fast",
+    max_sentences: int = 3,
+    max_words: int = 80,
+    sentence_cache: str | PathLike[str] | None = None,
 ) -> None:
     """Fill ``transcript.sentences`` and ``transcript.passages``."""
     _check_turn_lengths(transcript, segmenter)
-    transcript.sentences = split_sentences(transcript.turns, segmenter)
+    transcript.sentences = split_sentences(transcript.turns, segmenter, sentence_cache)
     transcript.passages = make_passages(transcript, max_sentences, max_words)
 
 
@@ -48,20 +63,68 @@ def _check_turn_lengths(transcript: Transcript, segmenter: str) -> None:
             )
 
 
-def split_sentences(turns: Sequence[Turn], segmenter: str = "fast") -> list[Sentence]:
-    """The sentences of every turn, with offsets into the transcript text."""
-    nlp = pipeline(segmenter)
-    docs = nlp.pipe((turn.text for turn in turns), batch_size=BATCH_SIZE)
+def split_sentences(
+    turns: Sequence[Turn],
+    segmenter: str = "fast",
+    sentence_cache: str | PathLike[str] | None = None,
+) -> list[Sentence]:
+    """The sentences of every turn, with offsets into the transcript text.
+
+    ``sentence_cache``: a folder where each turn's sentence boundaries are kept (offsets only,
+    under a hash of the turn's text), so that a turn split before, in any transcript, is not
+    split again, nor spaCy loaded when none is new.
+    """
+    keys = [ArrayCache.key(turn.text) for turn in turns]
+    with _bounds_store(sentence_cache, segmenter) as store:
+        bounds = store.get_many(list(set(keys))) if store else {}
+        new = list(dict.fromkeys(key for key in keys if key not in bounds))
+        if new:
+            text_of = {key: turn.text for key, turn in zip(keys, turns)}
+            found = sentence_bounds([text_of[key] for key in new], segmenter)
+            bounds.update(zip(new, found))
+            if store:
+                store.put_many(new, found)
     sentences = []
-    for index, (turn, doc) in enumerate(zip(turns, docs, strict=True)):
+    for index, (turn, key) in enumerate(zip(turns, keys)):
+        for start, end in bounds[key].reshape(-1, 2).tolist():
+            sentences.append(
+                Sentence(turn.start + start, turn.start + end, turn.text[start:end], index)
+            )
+    return sentences
+
+
+def sentence_bounds(texts: Sequence[str], segmenter: str = "fast") -> list[np.ndarray]:
+    """For each text, its sentences' ``[start, end, start, end, ...]`` offsets, surrounding
+    whitespace left out."""
+    nlp = pipeline(segmenter)
+    found = []
+    for doc in nlp.pipe(texts, batch_size=BATCH_SIZE):
+        offsets = []
         for span in _sentence_spans(doc):
             raw = span.text
             start = span.start_char + len(raw) - len(raw.lstrip())
             end = span.end_char - (len(raw) - len(raw.rstrip()))
             if start < end:
-                text = turn.text[start:end]
-                sentences.append(Sentence(turn.start + start, turn.start + end, text, index))
-    return sentences
+                offsets += [start, end]
+        found.append(np.array(offsets, dtype=np.int64))
+    return found
+
+
+@contextmanager
+def _bounds_store(
+    folder: str | PathLike[str] | None, segmenter: str
+) -> Iterator[ArrayCache | None]:
+    """The sentence-boundary cache in ``folder`` for this segmenter and spaCy version, or None."""
+    if folder is None:
+        yield None
+        return
+    model = f"-{SPACY_MODEL}{version(SPACY_MODEL)}" if segmenter == "spacy" else ""
+    name = f"sentences-{segmenter}-spacy{version('spacy')}{model}-v{BOUNDS_VERSION}.sqlite"
+    store = ArrayCache(Path(folder) / name, np.int64)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _sentence_spans(doc) -> Iterator:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -46,16 +47,16 @@ class WordFeatures:
         """A sparse (n_texts, len(vocabulary)) matrix of unit-length TF-IDF rows."""
         from scipy import sparse
 
-        rows, columns, counts = [], [], []
-        for row, text in enumerate(texts):
-            for term, count in terms(text).items():
-                column = self._column.get(term)
-                if column is not None:
-                    rows.append(row)
-                    columns.append(column)
-                    counts.append(count)
-        values = (1 + np.log(np.array(counts, dtype=np.float64))) * self.idf[columns]
+        counted = [terms(text) for text in texts]
+        found = list(chain.from_iterable(counted))
+        columns = np.fromiter(map(self._column.get, found, repeat(-1)), np.int64, len(found))
+        frequencies = chain.from_iterable(c.values() for c in counted)
+        counts = np.fromiter(frequencies, np.float64, len(found))
+        rows = np.repeat(np.arange(len(texts)), [len(c) for c in counted])
+        known = columns >= 0
+        rows, columns, counts = rows[known], columns[known], counts[known]
+        values = (1 + np.log(counts)) * self.idf[columns]
         norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(texts)))
-        values /= norms[rows] if rows else 1.0
+        values /= norms[rows] if len(rows) else 1.0
         shape = (len(texts), len(self.vocabulary))
         return sparse.csr_matrix((values, (rows, columns)), shape=shape)

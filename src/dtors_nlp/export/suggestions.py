@@ -22,9 +22,14 @@ SUMMARY_FIELDS = ("transcript", "source", "code", "likely", "review", "model_fin
 ROWS_PER_CHUNK = 1000  # CSV rows formatted before each write
 
 
+def json_line(suggestion: Suggestion) -> str:
+    """The suggestion's line of ``suggestions.jsonl`` (without its line break)."""
+    return json.dumps(suggestion.to_dict(), ensure_ascii=False)
+
+
 def write_tables(
     paths: Mapping[str, Path],
-    suggestions: Iterable[Suggestion],
+    suggestions: Iterable[tuple[Suggestion, str]],
     transcripts: Sequence[tuple[str, str]],
     codes: list[str],
     model_fingerprint: str = "",
@@ -32,6 +37,7 @@ def write_tables(
     """The tables ``paths`` names, in one pass over ``suggestions``, renamed into place together.
 
     ``paths``: ``"summary"`` (required), and ``"jsonl"`` and ``"csv"`` as wanted.
+    ``suggestions``: each with its ``json_line`` (as ``annotate``'s part files keep it).
     - JSONL: one JSON object a line;
     - CSV: one row a suggestion, the same fields as the JSONL file;
     - summary: per transcript (id, source) and code, how many likely and review suggestions, and
@@ -46,22 +52,21 @@ def write_tables(
             sink["csv"].write(table.header().encode("utf-8"))
         remaining = iter(suggestions)
         while chunk := list(islice(remaining, ROWS_PER_CHUNK)):
-            counts.update((s.transcript, s.code, s.band) for s in chunk)
-            rows = [s.to_dict() for s in chunk]
+            counts.update((s.transcript, s.code, s.band) for s, _ in chunk)
             if "jsonl" in sink:
-                lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-                sink["jsonl"].write(lines.encode("utf-8"))
+                sink["jsonl"].write("".join(line + "\n" for _, line in chunk).encode("utf-8"))
             if "csv" in sink:
-                sink["csv"].write(table.rows(_with_exemplars_as_json(rows)).encode("utf-8"))
+                sink["csv"].write(table.rows(_csv_rows(s for s, _ in chunk)).encode("utf-8"))
         summary = _summary_rows(counts, transcripts, codes, model_fingerprint)
         for text in _csv_lines(SUMMARY_FIELDS, summary):
             sink["summary"].write(text.encode("utf-8"))
 
 
-def _with_exemplars_as_json(rows: list[dict]) -> Iterator[dict]:
-    """The rows with their ``exemplars`` list as one JSON cell."""
-    for row in rows:
-        yield {**row, "exemplars": json.dumps(list(row["exemplars"]), ensure_ascii=False)}
+def _csv_rows(suggestions: Iterable[Suggestion]) -> Iterator[dict]:
+    """The suggestions' rows, with their ``exemplars`` list as one JSON cell."""
+    for suggestion in suggestions:
+        row = suggestion.to_dict()
+        yield {**row, "exemplars": json.dumps(row["exemplars"], ensure_ascii=False)}
 
 
 def _summary_rows(

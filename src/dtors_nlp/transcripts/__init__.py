@@ -179,5 +179,11 @@ def _finish(draft: Draft, source: str, options: ReadOptions) -> Transcript:
     from dtors_nlp.segment import segment  # here, as segment.py imports this package's spans
 
     transcript = build(draft, source, options.roles)
-    segment(transcript, options.segmenter, options.max_sentences, options.max_words)
+    segment(
+        transcript,
+        options.segmenter,
+        options.max_sentences,
+        options.max_words,
+        options.sentence_cache,
+    )
     return transcript

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from os import PathLike
 
 SEGMENTERS = ("fast", "spacy")
 
@@ -20,6 +21,9 @@ class ReadOptions:
         tables; by default common names are recognised (see ``tables.py``).
     segmenter: ``"fast"`` (rule-based sentencizer) or ``"spacy"`` (the small English pipeline).
     max_sentences, max_words: the most sentences and words in one passage.
+    sentence_cache: a folder where each turn's sentence boundaries are kept between runs (offsets
+        under a hash of the turn's text, no text), so that a turn read again is not split again;
+        ``annotate`` uses the embedding cache's folder. None: nothing kept.
     """
 
     roles: Mapping[str, str] | None = None
@@ -30,6 +34,7 @@ class ReadOptions:
     segmenter: str = "fast"
     max_sentences: int = 3
     max_words: int = 80
+    sentence_cache: str | PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         if self.segmenter not in SEGMENTERS:

@@ -1,0 +1,54 @@
+"""On-disk caches: arrays computed from a text, kept in one SQLite file, keyed by the text's hash.
+
+Two kinds use it, both in the folder ``DTORS_NLP_CACHE`` names (``embed.default_cache_dir``):
+sentence vectors (``embed.py``) and the sentence boundaries of each speaker turn
+(``segment.py``). A key is the SHA-256 of the text; the text itself is never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+ROWS_PER_QUERY = 500  # keys looked up in one SELECT (SQLite's limit on parameters is higher)
+
+
+class ArrayCache:
+    """Arrays of one dtype on disk, each under the hash of the text it was computed from."""
+
+    def __init__(self, path: Path, dtype: type[np.generic]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.dtype = dtype
+        self._connection = sqlite3.connect(path)
+        self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
+        )
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """The arrays found, by key; keys not in the cache are left out."""
+        found: dict[str, np.ndarray] = {}
+        for begin in range(0, len(keys), ROWS_PER_QUERY):
+            chunk = keys[begin : begin + ROWS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            rows = self._connection.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk
+            )
+            found.update((key, np.frombuffer(blob, dtype=self.dtype)) for key, blob in rows)
+        return found
+
+    def put_many(self, keys: list[str], arrays: Iterable[np.ndarray]) -> None:
+        rows = [(key, np.asarray(a, dtype=self.dtype).tobytes()) for key, a in zip(keys, arrays)]
+        with self._connection:
+            self._connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+
+    def close(self) -> None:
+        self._connection.close()
