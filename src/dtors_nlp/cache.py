@@ -15,6 +15,20 @@ from pathlib import Path
 import numpy as np
 
 ROWS_PER_QUERY = 500  # keys looked up in one SELECT (SQLite's limit on parameters is higher)
+FILES = ("embeddings-*.sqlite", "sentences-*.sqlite")  # what a cache folder holds
+
+
+def cache_files(folder: Path) -> list[Path]:
+    """The cache files in ``folder`` (vectors and sentence boundaries, of every version)."""
+    return sorted(f for pattern in FILES for f in folder.glob(pattern)) if folder.is_dir() else []
+
+
+def clear_cache(folder: Path) -> list[Path]:
+    """Delete the cache files in ``folder``; return those removed."""
+    removed = cache_files(folder)
+    for file in removed:
+        file.unlink()
+    return removed
 
 
 class ArrayCache:

@@ -496,20 +496,22 @@ def cache() -> None:
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Delete every cached embedding."""
-    from dtors_nlp.embed import clear_cache, default_cache_dir
+    """Delete every cached sentence vector and sentence boundary."""
+    from dtors_nlp.cache import clear_cache
+    from dtors_nlp.embed import default_cache_dir
 
-    removed = clear_cache()
+    removed = clear_cache(default_cache_dir())
     click.echo(f"removed {len(removed)} cache file(s) from {default_cache_dir()}")
 
 
 @cache.command("info")
 def cache_info() -> None:
     """Where the cache is and how big it is."""
+    from dtors_nlp.cache import cache_files
     from dtors_nlp.embed import default_cache_dir
 
     folder = default_cache_dir()
-    files = sorted(folder.glob("embeddings-*.sqlite")) if folder.is_dir() else []
+    files = cache_files(folder)
     size = sum(f.stat().st_size for f in files)
     click.echo(f"{folder}: {len(files)} file(s), {size / 1e6:.1f} MB")
 

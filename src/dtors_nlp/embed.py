@@ -316,12 +316,3 @@ def _load_static_model(folder: Path) -> StaticEncoder:
         return StaticEncoder(StaticModel.from_pretrained(folder, force_download=False))
     except (OSError, ValueError) as error:
         raise ModelError(f"cannot load the static model: {error}", folder) from None
-
-
-def clear_cache(folder: Path | None = None) -> list[Path]:
-    """Delete every cached embedding file; return the files removed."""
-    folder = folder or default_cache_dir()
-    removed = sorted(folder.glob("embeddings-*.sqlite")) if folder.is_dir() else []
-    for file in removed:
-        file.unlink()
-    return removed
