@@ -32,7 +32,7 @@ from dtors_nlp.coded import CodedPassage
 from dtors_nlp.embed import Embedder, as_embedder
 from dtors_nlp.errors import ParameterError, TrainingDataError
 from dtors_nlp.estimator import Estimator, check_fitted
-from dtors_nlp.heads import CalibratedHead, PriorRows
+from dtors_nlp.heads import CalibratedHead, PriorRows, predict_proba_together
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import precision_recall_f1
 from dtors_nlp.prior import PriorData, resolve_prior, without_texts
@@ -365,8 +365,9 @@ class CodeSuggester(Estimator):
         return decided
 
     def _proba_from_features(self, x) -> np.ndarray:
-        columns = [head.predict_proba(x)[:, 1:] for head in self.heads_]
-        return np.hstack(columns) if columns else np.zeros((x.shape[0], 0))
+        if not self.heads_:
+            return np.zeros((x.shape[0], 0))
+        return np.hstack([p[:, 1:] for p in predict_proba_together(self.heads_, x)])
 
     def suggest(self, transcript: Transcript) -> list[Suggestion]:
         """Suggestions for every passage of ``transcript``, in passage order."""
