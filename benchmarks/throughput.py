@@ -228,15 +228,17 @@ def cli(*args: str | Path) -> list[str]:
     return command + [str(arg) for arg in args]
 
 
-def passage_texts(corpus: Path) -> tuple[list[str], int]:
-    """The passages' texts (what the model embeds) and the number of sentences in the corpus."""
+def passage_texts(corpus: Path) -> tuple[list[str], list[str], int]:
+    """The passages' texts (what the model embeds), the distinct questions they have as context
+    (which a model that reads context embeds too) and the number of sentences in the corpus."""
     import dtors_nlp as dn
 
-    texts, sentences = [], 0
+    texts, questions, sentences = [], {}, 0
     for transcript in dn.load_transcripts(corpus):
         texts.extend(p.text for p in transcript.passages)
+        questions.update((p.context, None) for p in transcript.passages if p.context.strip())
         sentences += len(transcript.sentences)
-    return texts, sentences
+    return texts, list(questions), sentences
 
 
 def encoder(fast: bool) -> Callable[[list[str]], object]:
@@ -347,6 +349,8 @@ class SizeResult:
     passages: int
     sentences: int
     raw: float
+    questions: int  # distinct questions the passages have as context
+    raw_with_questions: float  # the encoder on the passages and those questions
     cold: Run
     warm: Run
     cluster: ClusterRun | None
@@ -369,15 +373,17 @@ def measure_size(
     if not cluster:
         shutil.rmtree(work / "out0")
     n = len(list(corpus.glob("*.txt")))
-    figures = encoded["passages"], encoded["sentences"], encoded["seconds"]
-    return SizeResult(n, *figures, cold, warm, distributed)
+    figures = [encoded[key] for key in ("passages", "sentences", "seconds", "questions")]
+    return SizeResult(n, *figures, encoded["with_questions"], cold, warm, distributed)
 
 
 def encode_only(corpus: Path, repeat: int, fast: bool) -> None:
     """The child's side of ``measure_size``: print the raw encoder's figures as JSON."""
-    texts, sentences = passage_texts(corpus)
+    texts, questions, sentences = passage_texts(corpus)
     seconds = raw_encoder_seconds(texts, fast, repeat)
-    print(json.dumps({"passages": len(texts), "sentences": sentences, "seconds": seconds}))
+    with_questions = seconds + raw_encoder_seconds(questions, fast, repeat)
+    figures = {"passages": len(texts), "questions": len(questions), "sentences": sentences}
+    print(json.dumps(figures | {"seconds": seconds, "with_questions": with_questions}))
 
 
 def startup_seconds(corpus_file: Path, repeat: int) -> tuple[float, float]:
@@ -412,6 +418,13 @@ def print_row(r: SizeResult) -> None:
         f"{load_average()}",
         flush=True,
     )
+    if r.questions:
+        print(
+            f"{'':>4} raw encoder on the passages and their {r.questions} distinct questions "
+            f"(context): {r.raw_with_questions:.1f} s; end to end "
+            f"{r.raw_with_questions / r.cold.seconds:.0%} of that",
+            flush=True,
+        )
     if r.cluster:
         c = r.cluster
         print(
