@@ -1,8 +1,8 @@
 """Nothing lost: Ctrl-C or a kill during a real run leaves no partial output, and a re-run resumes.
 
 The runs are real ``dtors-nlp`` processes interrupted with SIGINT or SIGTERM. For ``annotate``
-the wrapper below codes one file per batch (instead of 500 KB of files), 0.2 s apart, so that
-the part files in OUT/.parts/ appear one by one and the test can interrupt between them.
+the wrapper below codes one file per batch (instead of 500 KB of files), so that the
+part files in OUT/.parts/ appear one by one and the test can interrupt between them.
 """
 
 from __future__ import annotations
@@ -26,14 +26,8 @@ from dtors_nlp.cli import main
 
 ANNOTATE_ONE_AT_A_TIME = """
 import sys
-import time
 import dtors_nlp.annotate
 dtors_nlp.annotate.BYTES_PER_BATCH = 1
-coded = dtors_nlp.annotate.code_files
-def slowly(*args):  # a transcript is coded in milliseconds: leave time to interrupt between two
-    time.sleep(0.2)
-    return coded(*args)
-dtors_nlp.annotate.code_files = slowly
 from dtors_nlp.cli import main
 main(sys.argv[1:])
 """
