@@ -70,8 +70,18 @@ def start(args: list[str], tmp_path: Path, script: str | None = None) -> subproc
     command = [sys.executable, "-c", script] if script else [sys.executable, "-m", "dtors_nlp.cli"]
     with (tmp_path / "stderr.txt").open("wb") as stderr:
         return subprocess.Popen(
-            [*command, "--quiet", *args], env=env, stdout=subprocess.DEVNULL, stderr=stderr
+            [*command, "--quiet", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=_default_sigint,
         )
+
+
+def _default_sigint() -> None:
+    """Ctrl-C's default action in the child, as at a terminal: a suite started in the background
+    (``pytest &``) ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def interrupt_when(process: subprocess.Popen, ready, signum: int, tmp_path: Path) -> str:

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from dtors_nlp.errors import DtorsError
 from dtors_nlp.segment import make_passages, pipeline, segment, split_sentences
 from dtors_nlp.transcripts.assemble import Draft, Utterance, build
 from dtors_nlp.transcripts.spans import Turn
@@ -128,3 +129,16 @@ def test_cached_sentence_bounds_give_the_same_sentences_without_spacy(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split("\n")[:2] == [str([(s.start, s.end) for s in fresh]), "False"]
+
+
+def test_a_missing_spacy_model_is_named_even_with_a_sentence_cache(tmp_path, monkeypatch):
+    import dtors_nlp.segment
+
+    monkeypatch.setattr(dtors_nlp.segment, "SPACY_MODEL", "no_such_spacy_model")
+    pipeline.cache_clear()
+    transcript = transcript_of(("I", "Why?"), ("R", "I was ill."))
+    try:
+        with pytest.raises(DtorsError, match="no_such_spacy_model is not installed"):
+            split_sentences(transcript.turns, "spacy", sentence_cache=tmp_path)
+    finally:
+        pipeline.cache_clear()

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from os import PathLike
 from pathlib import Path
 
@@ -118,8 +118,8 @@ def _bounds_store(
     if folder is None:
         yield None
         return
-    model = f"-{SPACY_MODEL}{version(SPACY_MODEL)}" if segmenter == "spacy" else ""
-    name = f"sentences-{segmenter}-spacy{version('spacy')}{model}-v{BOUNDS_VERSION}.sqlite"
+    model = f"-{SPACY_MODEL}{_version(SPACY_MODEL)}" if segmenter == "spacy" else ""
+    name = f"sentences-{segmenter}-spacy{_version('spacy')}{model}-v{BOUNDS_VERSION}.sqlite"
     store = ArrayCache(Path(folder) / name, np.int64)
     try:
         yield store
@@ -141,6 +141,15 @@ def _sentence_spans(doc) -> Iterator:
 def _opens(token) -> bool:
     """An opening bracket or quote (not ``"`` or ``'``, which may as well close)."""
     return token.is_left_punct and not token.is_right_punct
+
+
+def _version(package: str) -> str:
+    """The installed version of ``package``, without importing it; "none" if it is missing (the
+    pipeline then says what to do)."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "none"
 
 
 @cache
