@@ -1,19 +1,18 @@
 """Pre-code a batch of transcripts into a draft folder, resumably.
 
-The run reads the inputs in batches of files (``BYTES_PER_BATCH``), asks the model for each
-batch's suggestions at once, and keeps each finished transcript's suggestions in
-``OUT/.parts/`` (a file of JSON lines: the transcript's fingerprint, then its lines of
-``suggestions.jsonl``). Only when every transcript is done does it write the outputs
-(``suggestions.jsonl``, ``suggestions.csv``, ``summary.csv`` in one pass and, if asked, a
-REFI-QDA project and a review page), each whole or not at all, reading the suggestions back
-from the parts: a
-finished transcript is not kept in memory unless a REFI-QDA project or a review page needs its
-text. An interrupted run leaves no partial output, and a re-run resumes: finished transcripts
-are skipped unless they changed or ``force`` is set. Files that cannot be read are reported in
-``skipped.csv`` and the run goes on. Last comes ``manifest.json`` (see ``provenance``): the
-model's fingerprint, the options, and every input and output file with its SHA-256, for
-``dtors-nlp verify``. The outputs list the transcripts in input order, however the run was
-split, resumed or distributed (``client``: see ``dtors_nlp.distributed``).
+The run reads the inputs in batches of files (``BYTES_PER_BATCH``), asks the model for each batch's
+suggestions at once, and keeps each finished transcript's suggestions in ``OUT/.parts/`` (a file of
+JSON lines: the transcript's fingerprint, then its lines of ``suggestions.jsonl``). Only when every
+transcript is done does it write the outputs (``suggestions.jsonl``, ``suggestions.csv``,
+``summary.csv`` in one pass and, if asked, a REFI-QDA project and a review page), each whole or not
+at all, reading the suggestions back from the parts: a finished transcript is not kept in memory
+unless a REFI-QDA project or a review page needs its text. An interrupted run leaves no partial
+output, and a re-run resumes: finished transcripts are skipped unless they changed or ``force`` is
+set. Files that cannot be read are reported in ``skipped.csv`` and the run goes on. Last comes
+``manifest.json`` (see ``provenance``): the model's fingerprint, the options, and every input and
+output file with its SHA-256, for ``dtors-nlp verify``. The outputs list the transcripts in input
+order, however the run was split, resumed or distributed (``client``: see
+``dtors_nlp.distributed``).
 """
 
 from __future__ import annotations
