@@ -143,6 +143,7 @@ def _opens(token) -> bool:
     return token.is_left_punct and not token.is_right_punct
 
 
+@cache
 def _version(package: str) -> str:
     """The installed version of ``package``, without importing it; "none" if it is missing (the
     pipeline then says what to do)."""
