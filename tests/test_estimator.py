@@ -87,3 +87,8 @@ def test_loading_a_model_imports_no_scikit_learn():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_repr_stays_short_with_a_thousand_prior_passages(starter_passages):
+    shown = repr(dn.CodeSuggester(prior_data=list(starter_passages), folds=3))
+    assert shown.startswith("CodeSuggester(") and "folds=3" in shown and len(shown) < 1000

@@ -11,10 +11,15 @@ pay only to load a model. scikit-learn is imported when a model is fitted.
 from __future__ import annotations
 
 import inspect
+import reprlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self from Python 3.11
+
+
+SHORT = reprlib.Repr()  # parameter values in the repr, cut short: prior_data may be 1,000 passages
+SHORT.maxlist, SHORT.maxstring, SHORT.maxother = 4, 80, 80
 
 
 class Estimator:
@@ -44,7 +49,7 @@ class Estimator:
     def __repr__(self) -> str:
         defaults = self._parameters()
         changed = [
-            f"{name}={value!r}"
+            f"{name}={SHORT.repr(value)}"
             for name, value in self.get_params().items()
             if not _same(value, defaults[name])
         ]
