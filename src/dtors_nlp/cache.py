@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +66,22 @@ class ArrayCache:
 
     def close(self) -> None:
         self._connection.close()
+
+
+def through_cache(
+    texts: Sequence[str],
+    cache: ArrayCache | None,
+    compute: Callable[[list[str]], Iterable[np.ndarray]],
+) -> list[np.ndarray]:
+    """Each text's array: from ``cache`` where it holds one, else ``compute``d (once for each
+    distinct text, in one call) and stored there."""
+    keys = [ArrayCache.key(text) for text in texts]
+    known = cache.get_many(list(set(keys))) if cache else {}
+    missing = list(dict.fromkeys(key for key in keys if key not in known))
+    if missing:
+        text_of = dict(zip(keys, texts))
+        found = list(compute([text_of[key] for key in missing]))
+        known.update(zip(missing, found))
+        if cache:
+            cache.put_many(missing, found)
+    return [known[key] for key in keys]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dtors_nlp.cache import ArrayCache
+from dtors_nlp.cache import ArrayCache, through_cache
 from dtors_nlp.errors import ModelError
 from dtors_nlp.progress import track
 
@@ -156,17 +156,10 @@ class Embedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        keys = [ArrayCache.key(text) for text in texts]
-        cache = self._open_cache()
-        known = cache.get_many(list(set(keys))) if cache else {}
-        missing = list(dict.fromkeys(k for k in keys if k not in known))
-        if missing:
-            text_of = dict(zip(keys, texts))
-            vectors = self._encode_uncached([text_of[key] for key in missing], description)
-            known.update(zip(missing, vectors))
-            if cache:
-                cache.put_many(missing, vectors)
-        return np.stack([known[key] for key in keys]).astype(np.float32)
+        vectors = through_cache(
+            texts, self._open_cache(), lambda new: self._encode_uncached(new, description)
+        )
+        return np.stack(vectors).astype(np.float32)
 
     def _encode_uncached(self, texts: list[str], description: str) -> np.ndarray:
         model = self._sentence_model()

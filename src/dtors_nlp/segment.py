@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dtors_nlp.cache import ArrayCache
+from dtors_nlp.cache import ArrayCache, through_cache
 from dtors_nlp.errors import DtorsError, TranscriptError
 from dtors_nlp.transcripts.spans import Passage, Sentence, Transcript, Turn
 
@@ -74,19 +74,12 @@ def split_sentences(
     under a hash of the turn's text), so that a turn split before, in any transcript, is not
     split again, nor spaCy loaded when none is new.
     """
-    keys = [ArrayCache.key(turn.text) for turn in turns]
     with _bounds_store(sentence_cache, segmenter) as store:
-        bounds = store.get_many(list(set(keys))) if store else {}
-        new = list(dict.fromkeys(key for key in keys if key not in bounds))
-        if new:
-            text_of = {key: turn.text for key, turn in zip(keys, turns)}
-            found = sentence_bounds([text_of[key] for key in new], segmenter)
-            bounds.update(zip(new, found))
-            if store:
-                store.put_many(new, found)
+        texts = [turn.text for turn in turns]
+        bounds = through_cache(texts, store, lambda new: sentence_bounds(new, segmenter))
     sentences = []
-    for index, (turn, key) in enumerate(zip(turns, keys)):
-        for start, end in bounds[key].reshape(-1, 2).tolist():
+    for index, (turn, offsets) in enumerate(zip(turns, bounds)):
+        for start, end in offsets.reshape(-1, 2).tolist():
             sentences.append(
                 Sentence(turn.start + start, turn.start + end, turn.text[start:end], index)
             )
