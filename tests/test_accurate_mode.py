@@ -3,6 +3,7 @@ model. Tests that need the model skip when the extra is not installed."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -113,10 +114,23 @@ def test_annotate_accurate_uses_the_accurate_starter_model(tmp_path):
     assert [{k: row[k] for k in expected[0]} for row in rows] == expected
 
 
+@pytest.fixture(scope="module")
+def small_training_data(tmp_path_factory) -> Path:
+    """The first 150 starter vignettes on pressures and motivation, as a CSV of their own."""
+    lines = (STARTER_DATA / "vignettes" / "pressure_motivation.csv").read_text("utf-8")
+    rows = list(csv.reader(io.StringIO(lines)))
+    path = tmp_path_factory.mktemp("coded") / "coded.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows[:151])
+    return path
+
+
 @needs_the_extra
-def test_a_model_trained_accurate_finds_its_sentence_model_when_loaded(tmp_path):
+def test_a_model_trained_accurate_finds_its_sentence_model_when_loaded(
+    tmp_path, small_training_data
+):
     out = tmp_path / "ours"
-    data = STARTER_DATA / "vignettes" / "pressure_motivation.csv"
+    data = small_training_data
     args = ["--quiet", "train", str(data), "--out", str(out), "--accurate", "--prior", "none"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -128,6 +142,18 @@ def test_a_model_trained_accurate_finds_its_sentence_model_when_loaded(tmp_path)
         1,
         len(model.codes),
     )
+
+
+@needs_the_extra
+def test_evaluate_accurate_embeds_with_all_mpnet_base_v2(small_training_data, tmp_path):
+    cache = Path(os.environ["DTORS_NLP_CACHE"])
+    args = ["--quiet", "evaluate", str(small_training_data), "--accurate", "--folds", "3"]
+    args += ["--no-learning-curve", "--prior", "none", "--report", str(tmp_path / "report")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report" / "report.json").read_text("utf-8"))
+    assert report["summary"]["passages"] == 150
+    assert list(cache.glob(f"embeddings-{accurate_model.NAME}-*.sqlite"))
 
 
 @pytest.mark.parametrize(
