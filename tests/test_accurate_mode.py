@@ -126,6 +126,24 @@ def small_training_data(tmp_path_factory) -> Path:
 
 
 @needs_the_extra
+def test_the_spacy_component_runs_the_accurate_starter_model():
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("dtors_codes", config={"model": "starter-accurate"})
+    model = nlp.get_pipe("dtors_codes").model
+    assert model.name == f"dtors-starter-accurate {dn.__version__}"
+    transcript = dn.load_transcript(ONE_TRANSCRIPT)
+    doc = nlp(dn.to_doc(transcript, nlp, process=False))
+    group = doc.spans["dtors_codes"]
+    expected = model.suggest(transcript)
+    assert [(s.start_char, s.end_char, s.label_) for s in group] == [
+        (s.start, s.end, s.code) for s in expected
+    ]
+    assert list(group.attrs["scores"]) == [s.confidence for s in expected]
+
+
+@needs_the_extra
 def test_a_model_trained_accurate_finds_its_sentence_model_when_loaded(
     tmp_path, small_training_data
 ):

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 CODES, TURNS, PASSAGES = "dtors_codes", "dtors_turns", "dtors_passages"
 STARTER = "starter"
+STARTERS = {STARTER: "default", "starter-fast": "fast", "starter-accurate": "accurate"}  # modes
 SETTINGS_FILE = "model.json"
 
 
@@ -92,7 +93,8 @@ for _name, _getter in (
 
 @Language.factory(CODES, default_config={"model": STARTER, "batch_size": 64})
 def make_dtors_codes(nlp: Language, name: str, model: str, batch_size: int) -> DtorsCodes:
-    """The component: ``model`` is a model folder, or ``"starter"`` for the starter model."""
+    """The component: ``model`` is a model folder, or ``"starter"`` for the starter model
+    (``"starter-fast"`` and ``"starter-accurate"`` for those of ``--fast`` and ``--accurate``)."""
     return DtorsCodes(name, model, batch_size)
 
 
@@ -105,7 +107,9 @@ class DtorsCodes:
         self.name = name
         self.batch_size = batch_size
         self.model_path = model
-        self.model: CodeSuggester = load_model(None if model == STARTER else model)
+        self.model: CodeSuggester = (
+            load_model(mode=STARTERS[model]) if model in STARTERS else load_model(model)
+        )
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
