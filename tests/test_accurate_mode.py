@@ -174,6 +174,16 @@ def test_evaluate_accurate_embeds_with_all_mpnet_base_v2(small_training_data, tm
     assert list(cache.glob(f"embeddings-{accurate_model.NAME}-*.sqlite"))
 
 
+@needs_the_extra
+def test_audit_accurate_checks_every_coding_with_all_mpnet_base_v2(small_training_data):
+    cache = Path(os.environ["DTORS_NLP_CACHE"])
+    args = ["audit", str(small_training_data), "--accurate", "--prior", "none", "--folds", "3"]
+    result = CliRunner().invoke(main, [*args, "-n", "5"])
+    assert result.exit_code == 0, result.output
+    assert "(150 passages x" in result.output and "listed the 5 most doubted" in result.output
+    assert list(cache.glob(f"embeddings-{accurate_model.NAME}-*.sqlite"))
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [

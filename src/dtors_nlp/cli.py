@@ -964,9 +964,22 @@ def _fold_nested(label: str, width: int = 40) -> str:
 @click.option("-n", "count", default=50, show_default=True, help="Codings to list.")
 @click.option("--folds", default=5, show_default=True, help="Folds, grouped by transcript.")
 @CODEBOOK_OPTION
+@ACCURATE_OPTION
+@_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def audit(data, out, count, folds, codebook_path, ignore_unknown_codes, force) -> None:
+def audit(
+    data,
+    out,
+    count,
+    folds,
+    codebook_path,
+    accurate,
+    prior,
+    prior_weight,
+    ignore_unknown_codes,
+    force,
+) -> None:
     """List the hand codings an out-of-fold model doubts most: possible slips to review.
 
     A doubted coding is a question for the team, not an error (see docs/audit.md).
@@ -982,8 +995,16 @@ def audit(data, out, count, folds, codebook_path, ignore_unknown_codes, force) -
     book = load_codebook(codebook_path)
     passages = _load_training_data(data, book, ignore_unknown_codes)
     _say(f"auditing {len(passages)} passages in {folds} folds")
-    with Embedder() as embedder:
-        result = run(passages, book, n=count, folds=folds, embedder=embedder)
+    with Embedder(_sentence_model(None, accurate)) as embedder:
+        result = run(
+            passages,
+            book,
+            n=count,
+            folds=folds,
+            embedder=embedder,
+            prior_data=_prior_data(prior),
+            prior_weight=prior_weight,
+        )
     for rank, doubt in enumerate(result.doubts, start=1):
         click.echo(
             f"{rank:>3}. {doubt.code} {doubt.doubt} (p={doubt.probability:.2f}, "
