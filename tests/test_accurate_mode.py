@@ -144,6 +144,14 @@ def test_the_spacy_component_runs_the_accurate_starter_model():
 
 
 @needs_the_extra
+def test_cluster_workers_look_the_accurate_model_up_themselves():
+    from dtors_nlp.distributed import model_spec
+
+    spec = model_spec(dn.load_model(mode="accurate"))
+    assert spec.embedder == accurate_model.NAME  # not a path on the client's disk
+
+
+@needs_the_extra
 def test_a_model_trained_accurate_finds_its_sentence_model_when_loaded(
     tmp_path, small_training_data
 ):

@@ -108,6 +108,7 @@ def _extract(archive: Path, folder: Path) -> None:
                     or member.is_dir()
                     or Path(relative).name == "desktop.ini"
                     or ".." in Path(relative).parts
+                    or Path(relative).is_absolute()
                 ):
                     continue
                 target = folder / relative

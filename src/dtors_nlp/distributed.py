@@ -75,16 +75,32 @@ def model_spec(model: CodeSuggester) -> ModelSpec:
     if folder is None:
         raise ModelError("a cluster run needs a saved model (model.save(FOLDER)) for workers")
     embedder = model.embedder_
-    from dtors_nlp.embed import DEFAULT_MODEL_NAME, default_model_path
-
-    bundled = embedder.name == DEFAULT_MODEL_NAME and embedder.model_path == default_model_path()
     return ModelSpec(
         folder=str(folder.path.absolute()),
         fingerprint=folder.fingerprint,
-        embedder=None if bundled else str(embedder.model_path.absolute()),
+        embedder=_where_workers_find(embedder),
         cache=cluster_cache(embedder),
         batch_size=embedder.batch_size,
     )
+
+
+def _where_workers_find(embedder: Embedder) -> str | None:
+    """How a worker finds the client's sentence model: None for the bundled MiniLM and the
+    accurate mode's name for all-mpnet-base-v2 (each worker has its own installed copy, which
+    ``load_model`` checks against the model's fingerprint); else the folder's path, which must
+    be on storage the workers share."""
+    from dtors_nlp import accurate_model
+    from dtors_nlp.embed import DEFAULT_MODEL_NAME, default_model_path
+
+    if embedder.name == DEFAULT_MODEL_NAME and embedder.model_path == default_model_path():
+        return None
+    if embedder.name == accurate_model.NAME:
+        try:
+            if embedder.model_path == accurate_model.accurate_model_path():
+                return accurate_model.NAME
+        except ModelError:  # a folder of that name, but not the installed model
+            pass
+    return str(embedder.model_path.absolute())
 
 
 def cluster_cache(embedder: Embedder) -> str | None:
