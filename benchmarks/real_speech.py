@@ -325,12 +325,13 @@ def main() -> None:
         )
     )
     print_baselines(embedder, passages, truth, folds)
-    if args.embedder is None and accurate_available():
+    accurate = args.embedder is None and accurate_available()  # its rows are run, or skipped
+    if accurate:
         print_baselines(dn.Embedder(ACCURATE), passages, truth, folds)
     for name, options in LIBRARY_OPTIONS.items():
         if args.only and not any(name.startswith(o) or o in name for o in args.only):
             continue
-        if options.get("embedder") == ACCURATE and (args.embedder or not accurate_available()):
+        if options.get("embedder") == ACCURATE and not accurate:
             print(f"{name:56s} skipped: " + ("--embedder given" if args.embedder else INSTALL))
             continue
         run = run_library(passages, codes, folds, embedder, options)

@@ -323,7 +323,7 @@ def cluster_only(corpus: Path, out: Path, mode: str) -> None:
     from dtors_nlp.annotate import annotate
     from dtors_nlp.persist import load_model
 
-    model = load_model(mode="default" if mode == "minilm" else mode)
+    model = load_model(mode=mode)
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     )
@@ -441,7 +441,7 @@ def print_row(r: SizeResult) -> None:
 
 def mode_flags(mode: str) -> list[str]:
     """The ``annotate`` flags of a mode: none for MiniLM, ``--fast`` or ``--accurate``."""
-    return [] if mode == "minilm" else [f"--{mode}"]
+    return [] if mode == "default" else [f"--{mode}"]
 
 
 def measure_mode(
@@ -503,7 +503,7 @@ def main(argv: list[str] | None = None) -> None:
         "--fast-only", action="store_true", help="only the fast mode (minutes, not hours, at N=256)"
     )
     parser.add_argument("--accurate", action="store_true", help="also all-mpnet-base-v2")
-    parser.add_argument("--mode", default="minilm", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="default", help=argparse.SUPPRESS)
     parser.add_argument("--encode-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--cluster-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> None:
         results = (
             []
             if args.fast_only
-            else measure_mode(minilm, corpora, work, repeat, "minilm", cluster=args.cluster)
+            else measure_mode(minilm, corpora, work, repeat, "default", cluster=args.cluster)
         )
         static = "fast mode: annotate --fast, static embeddings (models/minilm-static)"
         fast = (

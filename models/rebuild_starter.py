@@ -19,15 +19,10 @@ import shutil
 from pathlib import Path
 
 import dtors_nlp as dn
-from dtors_nlp.accurate_model import NAME as ACCURATE_EMBEDDER
+from dtors_nlp.persist import starter_mode
 
 HERE = Path(__file__).resolve().parent
 STARTER = HERE / "dtors-starter"
-MODES = {  # flag: (folder, sentence model; None for the bundled MiniLM)
-    "default": (STARTER, None),
-    "fast": (HERE / "dtors-starter-fast", HERE / "minilm-static"),
-    "accurate": (HERE / "dtors-starter-accurate", ACCURATE_EMBEDDER),
-}
 
 
 def main() -> None:
@@ -37,8 +32,9 @@ def main() -> None:
     choice.add_argument("--accurate", action="store_true", help="the accurate mode's")
     args = parser.parse_args()
     mode = "fast" if args.fast else "accurate" if args.accurate else "default"
-    folder, embedder = MODES[mode]
     suffix = "" if mode == "default" else f"-{mode}"
+    folder = HERE / f"dtors-starter{suffix}"  # this checkout's, whatever is installed
+    embedder = None if mode == "default" else starter_mode(mode)[1]  # None: the bundled MiniLM
     passages = dn.load_coded(STARTER / "training-data")
     model = dn.CodeSuggester(
         name=f"dtors-starter{suffix} {dn.__version__}", embedder=embedder, prior_data=None
