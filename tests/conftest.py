@@ -22,6 +22,24 @@ STARTER_DATA = REPO / "models" / "dtors-starter" / "training-data" / "vignettes"
 
 
 @pytest.fixture(scope="session")
+def load_script():
+    """Import one of the repository's scripts (a benchmark, an example) by its path from the
+    repository's root."""
+    import importlib.util
+    import sys
+
+    def load(relative: str):
+        path = REPO / relative
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
+@pytest.fixture(scope="session")
 def embedder(tmp_path_factory):
     """The bundled MiniLM with a cache of its own, shared by the whole test run."""
     from dtors_nlp.embed import Embedder

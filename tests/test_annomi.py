@@ -7,7 +7,6 @@ these tests skip when it is not beside the clone.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
@@ -19,15 +18,6 @@ from dtors_nlp.cli import main
 REPO = Path(__file__).resolve().parents[1]
 ANNOMI = REPO.parent / "shared" / "data" / "annomi" / "AnnoMI-simple.csv"
 CODEBOOK = REPO / "examples" / "annomi-codebook.yaml"
-
-
-def _converter():
-    spec = importlib.util.spec_from_file_location(
-        "annomi_to_training", REPO / "examples" / "annomi_to_training.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +37,9 @@ def annomi_subset(tmp_path_factory) -> Path:
     return subset
 
 
-def test_train_on_annomi_talk_types_and_precode_annomi(annomi_subset, tmp_path):
-    rows = [r for r in _converter().training_rows(annomi_subset) if int(r["transcript"][7:]) < 8]
+def test_train_on_annomi_talk_types_and_precode_annomi(annomi_subset, tmp_path, load_script):
+    converter = load_script("examples/annomi_to_training.py")
+    rows = [r for r in converter.training_rows(annomi_subset) if int(r["transcript"][7:]) < 8]
     training = tmp_path / "train.csv"
     with training.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(rows[0]))

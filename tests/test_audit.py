@@ -3,19 +3,16 @@ found among the doubts; the command line."""
 
 from __future__ import annotations
 
-import random
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dtors_nlp.audit import audit, doubt_scores, recalibrate, surprises
+from dtors_nlp.audit import audit, doubt_scores, recalibrate, surprises, unchecked_codes
 from dtors_nlp.cli import main
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.labels import PRESENT, LabelMatrix
 
-FLIPPED, TOP = 30, 60
+FLIPPED, TOP = 30, 60  # as benchmarks/audit_flips.py measures it
 # The issue's target is 70% of the flips among the top 60: not reached. Measured with the word
 # features and the per-code recalibrated, kind-balanced ranking: 13 of 30 (43%; 10 of the 21
 # codes added wrongly, 3 of the 9 taken away; see docs/audit.md). This guards the measured level,
@@ -23,24 +20,10 @@ FLIPPED, TOP = 30, 60
 FOUND_AT_LEAST = 0.4
 
 
-def flip_codes(passages, count: int, seed: int = 14):
-    """Passages with ``count`` codes flipped in multi-label dimensions (half given wrongly,
-    half taken away), and the (passage, code) cells flipped."""
-    rng = random.Random(seed)
-    codebook = load_codebook()
-    multi = [c for d in codebook.dimensions if d.multi_label for c in d.qualified_codes]
-    passages, flipped = list(passages), set()
-    for row in rng.sample(range(len(passages)), count):
-        passage = passages[row]
-        given = sorted(passage.codes & set(multi))
-        if len(flipped) % 2 and given:
-            code = rng.choice(given)
-            passages[row] = replace(passage, codes=passage.codes - {code})
-        else:
-            code = rng.choice(sorted(set(multi) - passage.codes))
-            passages[row] = replace(passage, codes=passage.codes | {code})
-        flipped.add((row, code))
-    return passages, flipped
+@pytest.fixture(scope="module")
+def flips(load_script):
+    """The benchmark that measures the audit on flipped codes (benchmarks/audit_flips.py)."""
+    return load_script("benchmarks/audit_flips.py")
 
 
 def test_surprise_is_the_improbability_of_the_coders_choice():
@@ -94,9 +77,21 @@ def test_a_missing_code_is_weighed_against_the_few_passages_that_have_it():
     assert np.isneginf(score[:, 1:]).all()
 
 
+def test_codes_no_model_learned_are_listed_with_their_passage_counts():
+    codebook = load_codebook()
+    learned, rare, unused = codebook.codes[:3]
+    labels = LabelMatrix.from_sets([{learned, rare}, {learned}, set()], codebook)
+    checked = np.zeros(labels.values.shape, dtype=bool)
+    checked[:, 0] = True  # only the first code was learned
+    assert unchecked_codes(labels, checked) == {rare: 1}
+    assert unused not in unchecked_codes(labels, checked)
+
+
 @pytest.mark.slow
-def test_audit_finds_most_flipped_codes_on_the_starter_training_set(embedder, starter_passages):
-    passages, flipped = flip_codes(starter_passages, FLIPPED)
+def test_audit_finds_most_flipped_codes_on_the_starter_training_set(
+    flips, embedder, starter_passages
+):
+    passages, flipped = flips.flip_codes(starter_passages, FLIPPED)
     result = audit(passages, n=TOP, embedder=embedder, prior_data=None)
     found = {(d.passage, d.code) for d in result.doubts} & flipped
     added = {(row, code) for row, code in found if code in passages[row].codes}
@@ -108,6 +103,8 @@ def test_audit_finds_most_flipped_codes_on_the_starter_training_set(embedder, st
     )
     assert result.passages == len(passages)
     assert result.codings_checked > 0.9 * len(passages) * len(result.codes_checked)
+    too_rare = {code for _, code in flipped} - set(result.codes_checked)
+    assert too_rare and too_rare <= set(result.codes_unchecked), "flips no model could check"
     assert all(d.coded_the_other_way for d in result.doubts)
 
 

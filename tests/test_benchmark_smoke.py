@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import dtors_nlp as dn
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput.py"
 
-
-def _throughput():
-    spec = importlib.util.spec_from_file_location("throughput", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_the_synthetic_corpus_is_reproducible_and_loads(tmp_path):
-    throughput = _throughput()
+def test_the_synthetic_corpus_is_reproducible_and_loads(tmp_path, load_script):
+    throughput = load_script("benchmarks/throughput.py")
     first = throughput.generate_corpus(tmp_path / "a", 1, seed=3, words=600)
     again = throughput.generate_corpus(tmp_path / "b", 1, seed=3, words=600)
     assert first[0].read_text("utf-8") == again[0].read_text("utf-8")

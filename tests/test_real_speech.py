@@ -7,25 +7,16 @@ never saw, it ranks codes better than a plain logistic regression on its own emb
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import dtors_nlp as dn
 from dtors_nlp.model import assign_folds
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "real_speech.py"
-
 
 @pytest.fixture(scope="module")
-def real_speech():
-    spec = importlib.util.spec_from_file_location("real_speech", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
+def real_speech(load_script):
+    module = load_script("benchmarks/real_speech.py")
     if not (module.DEFAULT_ANNOMI / "dtors-dev" / "dtors-dev.jsonl").is_file():
         pytest.skip("the shared DTORS-coded AnnoMI passages are not beside the clone")
     return module

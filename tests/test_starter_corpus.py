@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import re
 from collections import Counter
 from pathlib import Path
@@ -18,20 +17,11 @@ STARTER = REPO / "models" / "dtors-starter"
 TRAINING_SET = STARTER / "training-data" / "interviews.csv"
 
 
-def corpus_module():
-    spec = importlib.util.spec_from_file_location(
-        "starter_corpus", REPO / "models/starter_corpus.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, Path]:
+def built(tmp_path_factory, load_script) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("corpus")
     training, project = folder / "interviews.csv", folder / "coding.qdpx"
-    corpus_module().build(training, project)
+    load_script("models/starter_corpus.py").build(training, project)
     return training, project
 
 

@@ -92,6 +92,7 @@ class Audit:
     codings_checked: int  # (passage, code) cells judged by a coder and scored out of fold
     codes_checked: list[str]
     folds: int
+    codes_unchecked: dict[str, int]  # code given to some passages -> how many; no model learned it
 
     def rows(self) -> list[dict]:
         """The report's rows (``audit.csv``)."""
@@ -140,6 +141,7 @@ def audit(
         codings_checked=int(checked.sum()),
         codes_checked=[code for i, code in enumerate(labels.codes) if checked[:, i].any()],
         folds=folds,
+        codes_unchecked=unchecked_codes(labels, checked),
     )
 
 
@@ -150,6 +152,17 @@ def surprises(labels: LabelMatrix, proba: np.ndarray) -> tuple[np.ndarray, np.nd
     p = np.clip(np.nan_to_num(proba), 1e-6, 1 - 1e-6)
     chosen = np.where(labels.values == PRESENT, p, 1 - p)
     return np.where(checked, -np.log2(chosen), -np.inf), checked
+
+
+def unchecked_codes(labels: LabelMatrix, checked: np.ndarray) -> dict[str, int]:
+    """The codes given to some passages that no fold's model learned (too few passages), with
+    how many passages have each: their codings escape the audit."""
+    given = (labels.values == PRESENT).sum(axis=0)
+    return {
+        code: int(given[i])
+        for i, code in enumerate(labels.codes)
+        if given[i] and not checked[:, i].any()
+    }
 
 
 def recalibrate(labels: LabelMatrix, proba: np.ndarray, fold_of: np.ndarray) -> np.ndarray:
