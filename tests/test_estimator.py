@@ -43,6 +43,8 @@ def test_a_clone_of_a_fitted_model_is_unfitted(small_model):
         ("use_context", "sometimes"),
         ("c", -1.0),
         ("prior_weight", -0.5),
+        ("n_jobs", 0),
+        ("n_jobs", "two"),
     ],
 )
 def test_parameters_out_of_range_are_refused_in_one_line(embedder, parameter, value):
@@ -68,6 +70,19 @@ def test_to_state_and_from_state_rebuild_the_same_model(small_model, starter_pas
     texts = [p.text for p in starter_passages[1:40:3]]
     np.testing.assert_array_equal(rebuilt.predict_proba(texts), small_model.predict_proba(texts))
     assert json.dumps(rebuilt.to_state()[1]) == saved
+
+
+def test_fitting_in_several_processes_gives_the_same_model_and_is_not_saved(
+    embedder, starter_passages
+):
+    train, unseen = starter_passages[::4], [p.text for p in starter_passages[1:200:5]]
+    models = [
+        dn.CodeSuggester(embedder=embedder, prior_data=None, n_jobs=jobs).fit_coded(train)
+        for jobs in (None, 2)
+    ]
+    np.testing.assert_array_equal(*(model.predict_proba(unseen) for model in models))
+    assert models[0].thresholds_ == models[1].thresholds_
+    assert "n_jobs" not in models[1].to_state()[1]["parameters"]
 
 
 def test_to_state_before_fit_raises_not_fitted():

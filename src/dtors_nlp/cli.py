@@ -244,6 +244,14 @@ ACCURATE_OPTION = click.option(
     "times slower; the model must be installed first (see docs/evaluation.md).",
 )
 
+JOBS_OPTION = click.option(
+    "--jobs",
+    default=-1,
+    show_default=True,
+    help="Processes fitting the model (-1: one per core; 1: this one only); the model is the "
+    "same either way.",
+)
+
 
 def _sentence_model(embedder: Path | None, accurate: bool) -> Path | str | None:
     """The --embedder folder, or the accurate mode's model name for --accurate."""
@@ -297,6 +305,7 @@ def _embedder(folder: Path | str | None, no_cache: bool):
     help="Codes with fewer coded passages are never suggested.",
 )
 @ACCURATE_OPTION
+@JOBS_OPTION
 @_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
@@ -308,6 +317,7 @@ def train(
     name,
     embedder,
     accurate,
+    jobs,
     likely_precision,
     review_recall,
     min_examples,
@@ -336,6 +346,7 @@ def train(
         prior_data=_prior_data(prior),
         prior_weight=prior_weight,
         name=name or out.name,
+        n_jobs=jobs,
     ).fit_coded(passages)
     model.save(out, force=force)
     _print_training_figures(model)
@@ -785,6 +796,7 @@ def _clip(text: str, width: int = 80) -> str:
     help="Also train on 20-80% of each training part (takes about three times longer).",
 )
 @ACCURATE_OPTION
+@JOBS_OPTION
 @_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Overwrite the report's files if they exist.")
@@ -795,6 +807,7 @@ def evaluate(
     codebook_path,
     learning_curve,
     accurate,
+    jobs,
     prior,
     prior_weight,
     ignore_unknown_codes,
@@ -821,6 +834,7 @@ def evaluate(
             embedder=embedder,
             prior_data=_prior_data(prior),
             prior_weight=prior_weight,
+            n_jobs=jobs,
         )
         evaluation = run(estimator, passages, folds=folds, learning_curve=learning_curve)
     print_evaluation(evaluation, Console())
@@ -965,6 +979,7 @@ def _fold_nested(label: str, width: int = 40) -> str:
 @click.option("--folds", default=5, show_default=True, help="Folds, grouped by transcript.")
 @CODEBOOK_OPTION
 @ACCURATE_OPTION
+@JOBS_OPTION
 @_prior_options
 @IGNORE_UNKNOWN_CODES_OPTION
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
@@ -975,6 +990,7 @@ def audit(
     folds,
     codebook_path,
     accurate,
+    jobs,
     prior,
     prior_weight,
     ignore_unknown_codes,
@@ -1004,6 +1020,7 @@ def audit(
             embedder=embedder,
             prior_data=_prior_data(prior),
             prior_weight=prior_weight,
+            n_jobs=jobs,
         )
     for rank, doubt in enumerate(result.doubts, start=1):
         click.echo(

@@ -219,6 +219,25 @@ MIN_SLOPE = 1e-3
 SLOPE_PRIOR = 20.0  # pseudo-passages of belief that the regression's own scale is right
 
 
+def fit_heads(
+    jobs: Sequence[tuple[CalibratedHead, np.ndarray, np.ndarray, np.ndarray, PriorRows | None]],
+    n_jobs: int | None = None,
+) -> list[CalibratedHead]:
+    """Each ``(head, x, y, folds, prior)`` fitted, in ``n_jobs`` processes (None: this one; -1:
+    one per core). Heads are independent and each fit is deterministic, so the heads are the
+    same however many processes fit them."""
+    if n_jobs is None or n_jobs == 1 or len(jobs) < 2:
+        return [head.fit(*data) for head, *data in jobs]
+    from joblib import Parallel, delayed
+
+    # max_nbytes=None: the arrays travel pickled, never memory-mapped into a temporary folder,
+    # since they derive from interview text (docs/privacy.md)
+    fitted = Parallel(n_jobs=n_jobs, max_nbytes=None)(
+        delayed(CalibratedHead.fit)(head, *data) for head, *data in jobs
+    )
+    return list(fitted)
+
+
 def predict_proba_together(heads: Sequence[CalibratedHead], x) -> list[np.ndarray]:
     """Each head's calibrated probabilities for ``x``, with every head's regression applied in
     one product: a sparse ``x`` (word features) is read once, not once a head."""

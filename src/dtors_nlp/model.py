@@ -32,7 +32,7 @@ from dtors_nlp.coded import CodedPassage
 from dtors_nlp.embed import Embedder, as_embedder
 from dtors_nlp.errors import ParameterError, TrainingDataError
 from dtors_nlp.estimator import Estimator, check_fitted
-from dtors_nlp.heads import CalibratedHead, PriorRows, predict_proba_together
+from dtors_nlp.heads import CalibratedHead, PriorRows, fit_heads, predict_proba_together
 from dtors_nlp.labels import PRESENT, UNKNOWN, LabelMatrix
 from dtors_nlp.metrics import precision_recall_f1
 from dtors_nlp.prior import PriorData, resolve_prior, without_texts
@@ -52,7 +52,8 @@ PARAMETERS = (
     "word_features",
     "n_exemplars",
     "name",
-)  # saved with the model, in this order (the codebook and sentence model are saved apart)
+)  # saved with the model, in this order (the codebook and sentence model are saved apart; n_jobs,
+# how the model is fitted, is not)
 LEARNED_SETTINGS = (
     "uses_context",
     "thresholds",
@@ -100,6 +101,8 @@ class CodeSuggester(Estimator):
     word_features : add TF-IDF features of the passage's words and word pairs (``words.py``).
     n_exemplars : nearest hand-coded passages shown with each suggestion.
     name : how the model names itself in suggestions and drafts.
+    n_jobs : processes fitting the heads: None (one, scikit-learn's default) or -1 (every core);
+        the model is the same however many. Not saved with the model.
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class CodeSuggester(Estimator):
         word_features: bool = True,
         n_exemplars: int = 3,
         name: str = "dtors-nlp model",
+        n_jobs: int | None = None,
     ) -> None:
         self.codebook = codebook
         self.embedder = embedder
@@ -131,6 +135,7 @@ class CodeSuggester(Estimator):
         self.word_features = word_features
         self.n_exemplars = n_exemplars
         self.name = name
+        self.n_jobs = n_jobs
 
     # --- training ------------------------------------------------------------------------------
 
@@ -177,21 +182,21 @@ class CodeSuggester(Estimator):
         )
         widths = self._feature_widths(x, vectors)
         fold_of = assign_folds(len(texts), groups, self.folds)
-        self.heads_, self.specs_ = [], []
-        oof = np.zeros((len(texts), 0))
-        for spec in self._head_specs():
+        self.specs_, jobs, known = self._head_specs(), [], []
+        for spec in self.specs_:
             y = labels.classes_for(spec.codes, spec.single_label)
-            known = y != UNKNOWN
+            known.append(y != UNKNOWN)
             prior_y = prior_labels.classes_for(spec.codes, spec.single_label)
             prior_known = prior_y != UNKNOWN
             prior = PriorRows(prior_x[prior_known], prior_y[prior_known], self.prior_weight)
             head = CalibratedHead(spec.n_classes, self.c, widths)
-            head.fit(x[known], y[known], fold_of[known], prior)
+            jobs.append((head, x[known[-1]], y[known[-1]], fold_of[known[-1]], prior))
+        self.heads_ = fit_heads(jobs, self.n_jobs)
+        oof = np.zeros((len(texts), 0))
+        for spec, head, rows in zip(self.specs_, self.heads_, known):
             proba = np.full((len(texts), spec.n_classes), np.nan)
-            proba[known] = head.oof_proba_
+            proba[rows] = head.oof_proba_
             oof = np.hstack([oof, proba[:, 1:]])
-            self.heads_.append(head)
-            self.specs_.append(spec)
         self._choose_thresholds(oof, labels)
         self._keep_exemplars(vectors, texts, labels)
         self.trained_on_ = {
@@ -217,6 +222,10 @@ class CodeSuggester(Estimator):
             "c": (not c_values or any(not v > 0 for v in c_values), "a positive number or several"),
             "prior_weight": (not self.prior_weight >= 0, "zero or more"),
             "n_exemplars": (not _whole_at_least(self.n_exemplars, 0), "a whole number >= 0"),
+            "n_jobs": (
+                self.n_jobs is not None and not (isinstance(self.n_jobs, int) and self.n_jobs),
+                "None or a whole number other than 0 (-1: every core)",
+            ),
         }
         for name, (wrong, rule) in rules.items():
             if wrong:
