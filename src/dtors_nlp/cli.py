@@ -865,8 +865,9 @@ def evaluate(
     help="Use this trained model instead of training on DATA (DATA is then only left out).",
 )
 @CODEBOOK_OPTION
+@JOBS_OPTION
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
-def next_to_code(data, pool, count, out, model_dir, codebook_path, force) -> None:
+def next_to_code(data, pool, count, out, model_dir, codebook_path, jobs, force) -> None:
     """Propose the pool passages whose coding would help the model most, as a coding sheet.
 
     Fill the sheet's `codes` column (empty: no code applies), delete the rows you did not code,
@@ -887,7 +888,12 @@ def next_to_code(data, pool, count, out, model_dir, codebook_path, force) -> Non
     book = model.codebook_ if model else load_codebook(codebook_path)
     coded = load_coded(data, book)
     candidates = rank_for_coding(
-        model or coded, load_transcripts(pool), count, book, exclude=[p.text for p in coded]
+        model or coded,
+        load_transcripts(pool),
+        count,
+        book,
+        exclude=[p.text for p in coded],
+        n_jobs=jobs,
     )
     write_coding_sheet(candidates, out, force=force)
     _wrote(f"{out} ({len(candidates)} passages to code)")

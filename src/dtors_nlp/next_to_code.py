@@ -76,17 +76,19 @@ def rank_for_coding(
     codebook: Codebook | None = None,
     embedder: Embedder | None = None,
     exclude: Iterable[str] = (),
+    n_jobs: int | None = None,
 ) -> list[Candidate]:
     """Up to ``n`` pool passages worth coding next, most useful first.
 
     ``model_or_passages``: a trained CodeSuggester, or coded passages to train one on (with
-    ``codebook`` and ``embedder``). Passages whose text is already coded (the training passages,
-    or ``exclude``) and repeated texts are left out.
+    ``codebook``, ``embedder`` and ``n_jobs``, as CodeSuggester takes them). Passages whose text
+    is already coded (the training passages, or ``exclude``) and repeated texts are left out.
     """
     if isinstance(model_or_passages, CodeSuggester):
         model = model_or_passages
     else:
-        model = _train(model_or_passages, codebook, embedder)
+        model = CodeSuggester(codebook=codebook, embedder=embedder, n_jobs=n_jobs)
+        model.fit_coded(model_or_passages)
         exclude = [*exclude, *(p.text for p in model_or_passages)]
     candidates = _unique_passages(pool, exclude)
     if not candidates:
@@ -98,12 +100,6 @@ def rank_for_coding(
     vectors = model.embedder_.encode([texts[i] for i in shortlist], "Embedding pool")
     order = shortlist[diverse_pick(vectors, closeness[shortlist], n)]
     return [_candidate(*candidates[i], reasons[i], closeness[i]) for i in order]
-
-
-def _train(
-    passages: Sequence[CodedPassage], codebook: Codebook | None, embedder: Embedder | None
-) -> CodeSuggester:
-    return CodeSuggester(codebook=codebook, embedder=embedder).fit_coded(passages)
 
 
 def _key(text: str) -> str:
