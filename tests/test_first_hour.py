@@ -121,6 +121,23 @@ def test_every_command_takes_quiet_after_its_name(path):
         assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "coded.csv", "--out", "model"],
+        ["evaluate", "coded.csv"],
+        ["audit", "coded.csv"],
+        ["next-to-code", "coded.csv", "--pool", "pool", "--out", "sheet.csv"],
+    ],
+)
+def test_no_processes_is_refused_in_one_line_before_any_work(command):
+    result = dtors(*command, "--jobs", "0")
+    assert result.exit_code == 2
+    assert result.output == (
+        "dtors-nlp: error: --jobs 0: give a number of processes, or -1 for one per core\n"
+    )
+
+
 def test_quiet_after_the_command_silences_chatter_and_wrote_lines(tmp_path):
     out = tmp_path / "draft"
     result = dtors("annotate", EXAMPLES / "p01-keyworker.txt", "--out", out, "--fast", "--quiet")

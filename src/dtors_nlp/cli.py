@@ -244,10 +244,18 @@ ACCURATE_OPTION = click.option(
     "times slower; the model must be installed first (see docs/evaluation.md).",
 )
 
+
+def _check_jobs(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value == 0:
+        raise DtorsError("--jobs 0: give a number of processes, or -1 for one per core")
+    return value
+
+
 JOBS_OPTION = click.option(
     "--jobs",
     default=-1,
     show_default=True,
+    callback=_check_jobs,
     help="Processes fitting the model (-1: one per core; 1: this one only); the model is the "
     "same either way.",
 )
