@@ -232,10 +232,9 @@ def fit_heads(
 
     # max_nbytes=None: the arrays travel pickled, never memory-mapped into a temporary folder,
     # since they derive from interview text (docs/privacy.md)
-    fitted = Parallel(n_jobs=n_jobs, max_nbytes=None)(
+    return Parallel(n_jobs=n_jobs, max_nbytes=None)(
         delayed(CalibratedHead.fit)(head, *data) for head, *data in jobs
     )
-    return list(fitted)
 
 
 def predict_proba_together(heads: Sequence[CalibratedHead], x) -> list[np.ndarray]:
