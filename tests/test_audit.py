@@ -12,7 +12,6 @@ from dtors_nlp.cli import main
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.labels import PRESENT, LabelMatrix
 
-FLIPPED, TOP = 30, 60  # as benchmarks/audit_flips.py measures it
 # The target is 70% of the flips among the top 60: not reached. Measured on this seed
 # (benchmarks/audit_flips.py, docs/audit.md): 15 of 30, 13 of them codes added wrongly; 4 of the
 # 30 flips land in codes no fold's model learns. This guards the level with a margin of three.
@@ -90,12 +89,12 @@ def test_codes_no_model_learned_are_listed_with_their_passage_counts():
 def test_audit_finds_most_flipped_codes_on_the_starter_training_set(
     flips, embedder, starter_passages
 ):
-    passages, flipped = flips.flip_codes(starter_passages, FLIPPED)
-    result = audit(passages, n=TOP, embedder=embedder, prior_data=None)
+    passages, flipped = flips.flip_codes(starter_passages, flips.FLIPPED)
+    result = audit(passages, n=flips.TOP, embedder=embedder, prior_data=None)
     found = {(d.passage, d.code) for d in result.doubts} & flipped
     added = {(row, code) for row, code in found if code in passages[row].codes}
-    assert len(result.doubts) == TOP
-    assert len(found) >= FOUND_AT_LEAST * FLIPPED, f"found {len(found)} of {FLIPPED}"
+    assert len(result.doubts) == flips.TOP
+    assert len(found) >= FOUND_AT_LEAST * flips.FLIPPED, f"found {len(found)} of {flips.FLIPPED}"
     assert added and found - added, "both kinds of slip are found, neither crowds out the other"
     assert [d.doubt_bits for d in result.doubts] == sorted(
         (d.doubt_bits for d in result.doubts), reverse=True
