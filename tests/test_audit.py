@@ -3,6 +3,8 @@ found among the doubts; the command line."""
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -117,3 +119,18 @@ def test_audit_command_refuses_too_few_transcripts_in_one_line(tmp_path):
     assert done.exit_code == 2
     assert "only 2 transcripts" in done.output and done.output.count("\n") == 1
     assert not (tmp_path / "a.csv").exists()
+
+
+def test_audit_command_names_the_codes_too_rare_to_check(tmp_path, starter_passages):
+    chosen = [p for p in starter_passages if p.codes][:150]
+    rows = [[p.text, ";".join(sorted(p.codes)), p.transcript] for p in chosen]
+    rows[0][1] += ";system/partnership_working"  # one coding no model can learn
+    data = tmp_path / "coded.csv"
+    with data.open("w", newline="", encoding="utf-8") as stream:
+        csv.writer(stream).writerows([["text", "codes", "transcript"], *rows])
+    done = CliRunner().invoke(main, ["-q", "audit", str(data), "--prior", "none", "-n", "5"])
+    assert done.exit_code == 0, done.output
+    [line] = [x for x in done.output.splitlines() if x.startswith("not checked")]
+    heading, listed = line.split(": ", 1)
+    assert heading == "not checked, too few coded passages for a model to learn"
+    assert "system/partnership_working (1)" in listed.split(", ")
