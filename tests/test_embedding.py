@@ -69,3 +69,45 @@ def test_a_transcript_gets_the_same_confidences_alone_as_beside_others(small_mod
     alone = model.suggest(first)
     beside = model.suggest_many([second, first])[first.id]
     assert alone and alone == beside
+
+
+ENCODE_IN_A_FRESH_PROCESS = """
+import json, os, sys
+import numpy as np
+from dtors_nlp.embed import Embedder
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
+np.save(sys.argv[2], Embedder(cache=False).encode(texts))
+print(os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"])
+"""
+
+
+def _encode_in_a_fresh_process(texts, folder: Path, capacity: str | None):
+    """The vectors of ``texts`` from a new Python process, and the oneDNN primitive cache
+    capacity it ran with (``capacity``: the user's own setting, None for none)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"}
+    if capacity is not None:
+        env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = capacity
+    (folder / "texts.json").write_text(json.dumps(texts), encoding="utf-8")
+    vectors = folder / f"vectors-{capacity}.npy"
+    ran = subprocess.run(
+        [sys.executable, "-c", ENCODE_IN_A_FRESH_PROCESS, folder / "texts.json", vectors],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return np.load(vectors), ran.stdout.split()[-1]
+
+
+def test_torch_keeps_no_compiled_kernels_per_batch_shape_unless_the_user_says(texts, tmp_path):
+    """Memory stays flat on a long run (docs/performance.md): oneDNN keeps none of its
+    per-shape primitives, a setting of the user's own wins, and the vectors are the same."""
+    ours, capacity = _encode_in_a_fresh_process(texts, tmp_path, None)
+    theirs, their_capacity = _encode_in_a_fresh_process(texts, tmp_path, "1024")
+    assert (capacity, their_capacity) == ("0", "1024")
+    assert np.array_equal(ours, theirs)

@@ -33,6 +33,11 @@ LENGTH_STEP = 8  # a transformer pads each text to a multiple of this many token
 MIN_BATCH_TOKENS = 512  # and fills up smaller batches (see length_batches)
 MAX_BATCH_TOKENS = 4096  # fewer texts a batch when they are long: bounds the peak memory
 CACHE_VERSION = 2  # 2: vectors that do not depend on their batch (see length_batches)
+# torch's oneDNN kernels keep up to 1,024 compiled primitives, one per operation and batch shape;
+# a long run meets ever new shapes, and memory grew with the corpus (docs/performance.md). Keeping
+# none holds it flat at no measured cost in speed, and the vectors are the same bit for bit. Read
+# when torch first runs a model, so a user's own setting, or an earlier run in the process, wins.
+ONEDNN_PRIMITIVES_KEPT = "0"
 IDENTITY_FILES = (
     "config.json",
     "modules.json",
@@ -294,6 +299,7 @@ def load_sentence_model(folder: Path):
     """
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_PRIMITIVES_KEPT)
     if is_static_model(folder):
         return _load_static_model(folder)
     import torch
