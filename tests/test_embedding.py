@@ -5,6 +5,10 @@ and a few confidences in their fourth decimal."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -84,11 +88,6 @@ print(os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"])
 def _encode_in_a_fresh_process(texts, folder: Path, capacity: str | None):
     """The vectors of ``texts`` from a new Python process, and the oneDNN primitive cache
     capacity it ran with (``capacity``: the user's own setting, None for none)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k != "ONEDNN_PRIMITIVE_CACHE_CAPACITY"}
     if capacity is not None:
         env["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] = capacity
