@@ -9,15 +9,22 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dtors_nlp.audit import audit, doubt_scores, recalibrate, surprises, unchecked_codes
+from dtors_nlp.audit import (
+    audit,
+    complete_by_use,
+    doubt_scores,
+    recalibrate,
+    surprises,
+    too_rare_codes,
+)
 from dtors_nlp.cli import main
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.labels import PRESENT, LabelMatrix
 
 # The issue's target is 70% of the flips among the top 60: not reached. Measured on this seed
-# (benchmarks/audit_flips.py, docs/audit.md): 15 of 30, 13 of them codes added wrongly; 4 of the
-# 30 flips land in codes no fold's model learns. This guards the level with a margin of three.
-FOUND_AT_LEAST = 0.4
+# (benchmarks/audit_flips.py, docs/audit.md): 19 of 30, 17 of them codes added wrongly, 4 of them
+# in codes too rare for a model, judged by use. This guards the level with a margin of four.
+FOUND_AT_LEAST = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +88,32 @@ def test_codes_no_model_learned_are_listed_with_their_passage_counts():
     codebook = load_codebook()
     learned, rare, unused = codebook.codes[:3]
     labels = LabelMatrix.from_sets([{learned, rare}, {learned}, set()], codebook)
-    checked = np.zeros(labels.values.shape, dtype=bool)
-    checked[:, 0] = True  # only the first code was learned
-    assert unchecked_codes(labels, checked) == {rare: 1}
-    assert unused not in unchecked_codes(labels, checked)
+    by_model = np.zeros(labels.values.shape, dtype=bool)
+    by_model[:, 0] = True  # only the first code was learned
+    assert too_rare_codes(labels, by_model) == {rare: 1}
+    assert unused not in too_rare_codes(labels, by_model)
+
+
+def test_a_code_too_rare_for_a_model_is_judged_by_its_use_on_the_other_passages():
+    """A code given to one passage of 100 is doubted there far more than a common code given at
+    a middling probability; a code nobody used, and cells a model scored, are left as they are."""
+    rows = 100
+    codebook = load_codebook()
+    common, rare = codebook.codes[:2]
+    labels = LabelMatrix.from_sets(
+        [{common} if r % 2 else set() for r in range(rows - 1)] + [{rare}], codebook
+    )
+    fold_of = np.arange(rows) % 5
+    proba = np.full((rows, len(codebook.codes)), np.nan)
+    proba[:, 0] = 0.5  # the common code: scored by a model
+    completed, by_use = complete_by_use(labels, proba)
+    assert by_use[:, 1].all() and not by_use[:, 0].any() and not by_use[:, 2:].any()
+    assert (completed[:, 0] == 0.5).all() and np.isnan(completed[:, 2:]).all()
+    assert completed[rows - 1, 1] == pytest.approx(0.5 / rows)  # no other passage has it
+    assert completed[0, 1] == pytest.approx(1.5 / rows)  # another passage has it
+    score = doubt_scores(labels, proba, fold_of)
+    assert np.argmax(score) == np.ravel_multi_index((rows - 1, 1), score.shape)
+    assert np.isneginf(score[:, 2:]).all()
 
 
 @pytest.mark.slow
@@ -104,7 +133,9 @@ def test_audit_finds_most_flipped_codes_on_the_starter_training_set(
     assert result.passages == len(passages)
     assert result.codings_checked > 0.9 * len(passages) * len(result.codes_checked)
     too_rare = {code for _, code in flipped} - set(result.codes_checked)
-    assert too_rare and too_rare <= set(result.codes_unchecked), "flips no model could check"
+    assert too_rare and too_rare <= set(result.codes_too_rare), "flips no model could check"
+    assert {(r, c) for r, c in flipped if c in too_rare} <= found, "judged by use, and found"
+    assert {d.judged_by for d in result.doubts} == {"model", "use"}
     assert all(d.coded_the_other_way for d in result.doubts)
 
 
@@ -130,7 +161,9 @@ def test_audit_command_names_the_codes_too_rare_to_check(tmp_path, starter_passa
         csv.writer(stream).writerows([["text", "codes", "transcript"], *rows])
     done = CliRunner().invoke(main, ["-q", "audit", str(data), "--prior", "none", "-n", "5"])
     assert done.exit_code == 0, done.output
-    [line] = [x for x in done.output.splitlines() if x.startswith("not checked")]
+    [line] = [x for x in done.output.splitlines() if x.startswith("judged by how often")]
     heading, listed = line.split(": ", 1)
-    assert heading == "not checked, too few coded passages for a model to learn"
+    assert heading == "judged by how often they are used, too rare for a model to learn"
     assert "system/partnership_working (1)" in listed.split(", ")
+    [first] = [x for x in done.output.splitlines() if x.startswith("  1. ")]
+    assert first.startswith("  1. system/partnership_working given, a code too rare for a model")

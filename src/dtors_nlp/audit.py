@@ -21,6 +21,11 @@ the codes and the two kinds of slip on one scale:
   it)``; ``doubt_bits`` is the log2 posterior odds, so neither kind crowds out the other merely
   because a code is missing from far more passages than it is given to.
 
+A code the coders gave to too few passages for any fold's model to learn is judged by how often
+they use it instead: its probability on a passage is its share of the other passages. A
+code given once or twice in a whole study is worth a look, since a click on the wrong code in a
+code tree looks exactly like that.
+
 The most doubted codings come first, each with the nearest hand-coded passages that were coded
 the other way, for a coder to compare.
 
@@ -59,8 +64,11 @@ COLUMNS = (
     "surprise",
     "doubt_bits",
     "doubt",
+    "judged_by",
     "coded_the_other_way",
 )
+JUDGED_BY_MODEL = "model"
+JUDGED_BY_USE = "use"  # a code too rare for a model: how often the coders use it
 
 
 @dataclass(frozen=True)
@@ -73,13 +81,16 @@ class Doubt:
     text: str
     code: str
     coded: bool  # the coder gave the code (True) or left it out (False)
-    probability: float  # the out-of-fold probability of the code
+    probability: float  # out of fold: the model's, or the code's share of the other passages
     surprise: float  # -log2 of the probability of the coder's choice, in bits
     doubt_bits: float  # log2 posterior odds that the coding is a slip, up to a constant (the rank)
     coded_the_other_way: tuple[str, ...]  # nearest passages with the opposite coding
+    judged_by: str = JUDGED_BY_MODEL  # or JUDGED_BY_USE, for a code too rare for a model
 
     @property
     def doubt(self) -> str:
+        if self.judged_by == JUDGED_BY_USE:
+            return f"{'given' if self.coded else 'missing'}, a code too rare for a model to learn"
         return "given, model doubts it" if self.coded else "missing, model expects it"
 
 
@@ -89,10 +100,10 @@ class Audit:
 
     doubts: list[Doubt]
     passages: int
-    codings_checked: int  # (passage, code) cells judged by a coder and scored out of fold
-    codes_checked: list[str]
+    codings_checked: int  # (passage, code) cells judged by a coder and by an out-of-fold model
+    codes_checked: list[str]  # the codes some fold's model learned
     folds: int
-    codes_unchecked: dict[str, int]  # code given to some passages -> how many; no model learned it
+    codes_too_rare: dict[str, int]  # code no model learned -> passages given it; judged by use
 
     def rows(self) -> list[dict]:
         """The report's rows (``audit.csv``)."""
@@ -129,19 +140,21 @@ def audit(
         return CodeSuggester(codebook=codebook, embedder=embedder, prior_data=prior, **model_params)
 
     run = cross_validate(passages, fold_of, (1.0,), make_model, codebook.codes)[1.0]
-    _, checked = surprises(labels, run.proba)
+    _, by_model = surprises(labels, run.proba)
+    proba, by_use = complete_by_use(labels, run.proba)
     score = doubt_scores(labels, run.proba, fold_of)
-    order = np.argsort(-score, axis=None, kind="stable")[: min(n, int(checked.sum()))]
-    cells = [np.unravel_index(i, score.shape) for i in order]
+    order = np.argsort(-score, axis=None, kind="stable")[: min(n, int((by_model | by_use).sum()))]
+    cells = [tuple(int(i) for i in np.unravel_index(i, score.shape)) for i in order]
     return Audit(
         doubts=[
-            _doubt(passages, labels, run.proba, score, vectors, int(r), int(c)) for r, c in cells
+            _doubt(passages, labels, proba, score, vectors, cell, bool(by_use[cell]))
+            for cell in cells
         ],
         passages=len(passages),
-        codings_checked=int(checked.sum()),
-        codes_checked=[code for i, code in enumerate(labels.codes) if checked[:, i].any()],
+        codings_checked=int(by_model.sum()),
+        codes_checked=[code for i, code in enumerate(labels.codes) if by_model[:, i].any()],
         folds=folds,
-        codes_unchecked=unchecked_codes(labels, checked),
+        codes_too_rare=too_rare_codes(labels, by_model),
     )
 
 
@@ -154,15 +167,27 @@ def surprises(labels: LabelMatrix, proba: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.where(checked, -np.log2(chosen), -np.inf), checked
 
 
-def unchecked_codes(labels: LabelMatrix, checked: np.ndarray) -> dict[str, int]:
+def too_rare_codes(labels: LabelMatrix, by_model: np.ndarray) -> dict[str, int]:
     """The codes given to some passages that no fold's model learned (too few passages), with
-    how many passages have each: their codings escape the audit."""
+    how many passages have each: the audit judges them by how often they are used."""
     given = (labels.values == PRESENT).sum(axis=0)
     return {
         code: int(given[i])
         for i, code in enumerate(labels.codes)
-        if given[i] and not checked[:, i].any()
+        if given[i] and not by_model[:, i].any()
     }
+
+
+def complete_by_use(labels: LabelMatrix, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``proba`` completed where a coder judged a cell that no fold's model scored, in a code
+    given to at least one passage: the code's share of the other judged passages, with half a
+    passage added (a code used nowhere else is rare, not impossible); and which cells were so
+    completed. No cell's own coding reaches its probability."""
+    known = labels.values != UNKNOWN
+    present = labels.values == PRESENT
+    by_use = np.isnan(proba) & known & present.any(axis=0)
+    share = (present.sum(axis=0) - present + 0.5) / np.maximum(known.sum(axis=0), 1)
+    return np.where(by_use, share, proba), by_use
 
 
 def recalibrate(labels: LabelMatrix, proba: np.ndarray, fold_of: np.ndarray) -> np.ndarray:
@@ -193,9 +218,11 @@ def doubt_scores(labels: LabelMatrix, proba: np.ndarray, fold_of: np.ndarray) ->
     """The log2 posterior odds that each judged cell's coding is a slip, up to a shared constant
     (-inf where not checked): the recalibrated odds against the coder's choice, times the prior
     odds of a slip of that kind, with as many slips of each kind expected for a code (a given
-    code: 1 in the code's passages lacking it; a missing one: 1 in its passages having it)."""
-    _, checked = surprises(labels, proba)
-    q = np.clip(np.nan_to_num(recalibrate(labels, proba, fold_of)), 1e-6, 1 - 1e-6)
+    code: 1 in the code's passages lacking it; a missing one: 1 in its passages having it).
+    Cells no model scored, in codes given at least once, are judged by use (``complete_by_use``)."""
+    recalibrated, _ = complete_by_use(labels, recalibrate(labels, proba, fold_of))
+    checked = (labels.values != UNKNOWN) & ~np.isnan(recalibrated)
+    q = np.clip(np.nan_to_num(recalibrated), 1e-6, 1 - 1e-6)
     present = labels.values == PRESENT
     chosen = np.where(present, q, 1 - q)
     having = (checked & present).sum(axis=0)
@@ -210,9 +237,10 @@ def _doubt(
     proba: np.ndarray,
     score: np.ndarray,
     vectors: np.ndarray,
-    row: int,
-    column: int,
+    cell: tuple[int, int],
+    by_use: bool,
 ) -> Doubt:
+    row, column = cell
     passage, coded = passages[row], labels.values[row, column] == PRESENT
     probability = float(proba[row, column])
     other_way = labels.values[:, column] == (ABSENT if coded else PRESENT)
@@ -231,6 +259,7 @@ def _doubt(
         surprise=round(float(-np.log2(max(chosen, 1e-6))), 2),
         doubt_bits=round(float(score[row, column]), 2),
         coded_the_other_way=tuple(passages[i].text for i in nearest),
+        judged_by=JUDGED_BY_USE if by_use else JUDGED_BY_MODEL,
     )
 
 

@@ -1046,9 +1046,9 @@ def audit(
         f"{len(result.codes_checked)} codes), each by a model that did not see the passage; "
         f"listed the {len(result.doubts)} most doubted"
     )
-    if result.codes_unchecked:
-        rare = ", ".join(f"{code} ({n})" for code, n in result.codes_unchecked.items())
-        click.echo(f"not checked, too few coded passages for a model to learn: {rare}")
+    if result.codes_too_rare:
+        rare = ", ".join(f"{code} ({n})" for code, n in result.codes_too_rare.items())
+        click.echo(f"judged by how often they are used, too rare for a model to learn: {rare}")
     if out:
         write_audit(result, out, force=force)
         _wrote(f"{out} ({len(result.doubts)} doubted codings)")
