@@ -144,7 +144,8 @@ def audit(
     proba, by_use = complete_by_use(labels, run.proba)
     score = doubt_scores(labels, run.proba, fold_of)
     order = np.argsort(-score, axis=None, kind="stable")[: min(n, int((by_model | by_use).sum()))]
-    cells = [tuple(int(i) for i in np.unravel_index(i, score.shape)) for i in order]
+    rows, columns = np.unravel_index(order, score.shape)
+    cells = list(zip(rows.tolist(), columns.tolist()))
     return Audit(
         doubts=[
             _doubt(passages, labels, proba, score, vectors, cell, bool(by_use[cell]))
