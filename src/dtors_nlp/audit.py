@@ -130,19 +130,12 @@ def audit(
     """The ``n`` codings of ``passages`` an out-of-fold CodeSuggester(**model_params) doubts
     most; ``prior_data`` (default "auto") never includes the audited passages."""
     codebook = codebook or load_codebook()
-    labels = LabelMatrix.from_coded(passages, codebook)
-    fold_of = outer_folds(passages, folds)
     embedder = as_embedder(embedder)
+    labels, model_proba, fold_of = out_of_fold(passages, codebook, folds, embedder, **model_params)
     vectors = embedder.encode([p.text for p in passages], "Embedding passages")
-    prior = held_out_prior(passages, codebook, model_params.pop("prior_data", AUTO))
-
-    def make_model() -> CodeSuggester:
-        return CodeSuggester(codebook=codebook, embedder=embedder, prior_data=prior, **model_params)
-
-    run = cross_validate(passages, fold_of, (1.0,), make_model, codebook.codes)[1.0]
-    _, by_model = surprises(labels, run.proba)
-    proba, by_use = complete_by_use(labels, run.proba)
-    score = doubt_scores(labels, run.proba, fold_of)
+    _, by_model = surprises(labels, model_proba)
+    proba, by_use = complete_by_use(labels, model_proba)
+    score = doubt_scores(labels, model_proba, fold_of)
     order = np.argsort(-score, axis=None, kind="stable")[: min(n, int((by_model | by_use).sum()))]
     rows, columns = np.unravel_index(order, score.shape)
     cells = list(zip(rows.tolist(), columns.tolist()))
@@ -157,6 +150,26 @@ def audit(
         folds=folds,
         codes_too_rare=too_rare_codes(labels, by_model),
     )
+
+
+def out_of_fold(
+    passages: Sequence[CodedPassage],
+    codebook: Codebook,
+    folds: int,
+    embedder: Embedder,
+    **model_params,
+) -> tuple[LabelMatrix, np.ndarray, np.ndarray]:
+    """The coders' labels, every passage's probabilities from a CodeSuggester(**model_params)
+    trained on the other folds (NaN where no fold's model learned a code), and each passage's
+    fold; ``prior_data`` (default "auto") never includes the audited passages."""
+    fold_of = outer_folds(passages, folds)
+    prior = held_out_prior(passages, codebook, model_params.pop("prior_data", AUTO))
+
+    def make_model() -> CodeSuggester:
+        return CodeSuggester(codebook=codebook, embedder=embedder, prior_data=prior, **model_params)
+
+    run = cross_validate(passages, fold_of, (1.0,), make_model, codebook.codes)[1.0]
+    return LabelMatrix.from_coded(passages, codebook), run.proba, fold_of
 
 
 def surprises(labels: LabelMatrix, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
