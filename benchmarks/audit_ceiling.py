@@ -42,10 +42,11 @@ def best_split(labels: LabelMatrix, proba: np.ndarray, flipped: set[tuple[int, i
         rows, columns = np.nonzero((labels.values == kind) & ~np.isnan(proba))
         order = np.argsort(sign * proba[rows, columns], kind="stable")
         cells = zip(rows[order].tolist(), columns[order].tolist())
-        return np.cumsum([0] + [cell in flipped for cell in cells])[: TOP + 1]
+        found = np.cumsum([0] + [cell in flipped for cell in cells])[: TOP + 1]
+        return np.pad(found, (0, TOP + 1 - len(found)), mode="edge")  # fewer cells than places
 
     given, missing = flips_in_order(PRESENT, 1.0), flips_in_order(ABSENT, -1.0)
-    return max(given[k] + missing[TOP - k] for k in range(TOP + 1) if k < len(given))
+    return int(max(given[k] + missing[TOP - k] for k in range(TOP + 1)))
 
 
 def main(argv: list[str] | None = None) -> None:
