@@ -20,7 +20,7 @@ import argparse
 import numpy as np
 from audit_flips import FLIPPED, TOP, VIGNETTES, flip_codes
 
-from dtors_nlp.audit import complete_by_use, doubt_scores, out_of_fold
+from dtors_nlp.audit import complete_by_use, doubt_scores, most_doubted, out_of_fold
 from dtors_nlp.codebook import load_codebook
 from dtors_nlp.coded import load_coded
 from dtors_nlp.embed import as_embedder
@@ -29,9 +29,7 @@ from dtors_nlp.labels import ABSENT, PRESENT, LabelMatrix
 
 def found_by_ranking(score: np.ndarray, flipped: set[tuple[int, int]]) -> int:
     """The flipped cells among the ``TOP`` highest scores."""
-    order = np.argsort(-score, axis=None, kind="stable")[:TOP]
-    rows, columns = np.unravel_index(order, score.shape)
-    return len(set(zip(rows.tolist(), columns.tolist())) & flipped)
+    return len(set(most_doubted(score, TOP)) & flipped)
 
 
 def best_split(labels: LabelMatrix, proba: np.ndarray, flipped: set[tuple[int, int]]) -> int:

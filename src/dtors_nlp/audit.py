@@ -136,13 +136,10 @@ def audit(
     _, by_model = surprises(labels, model_proba)
     proba, by_use = complete_by_use(labels, model_proba)
     score = doubt_scores(labels, model_proba, fold_of)
-    order = np.argsort(-score, axis=None, kind="stable")[: min(n, int((by_model | by_use).sum()))]
-    rows, columns = np.unravel_index(order, score.shape)
-    cells = list(zip(rows.tolist(), columns.tolist()))
     return Audit(
         doubts=[
             _doubt(passages, labels, proba, score, vectors, cell, bool(by_use[cell]))
-            for cell in cells
+            for cell in most_doubted(score, n)
         ],
         passages=len(passages),
         codings_checked=int(by_model.sum()),
@@ -150,6 +147,15 @@ def audit(
         folds=folds,
         codes_too_rare=too_rare_codes(labels, by_model),
     )
+
+
+def most_doubted(score: np.ndarray, n: int) -> list[tuple[int, int]]:
+    """The (passage, code) cells of the ``n`` highest doubt scores, highest first, leaving out
+    cells that were not checked (``-inf``)."""
+    order = np.argsort(-score, axis=None, kind="stable")[:n]
+    order = order[np.isfinite(score.ravel()[order])]
+    rows, columns = np.unravel_index(order, score.shape)
+    return list(zip(rows.tolist(), columns.tolist()))
 
 
 def out_of_fold(
